@@ -1,0 +1,94 @@
+# Copyright: cloudimage.glance contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options shared by every module that talks to Glance. Names and meaning follow
+    # openstack.cloud, so module_defaults written for it carry over.
+    DOCUMENTATION = r'''
+options:
+  cloud:
+    description:
+      - Named cloud from C(clouds.yaml) to operate against, or a dictionary of
+        connection settings in the same form as one C(clouds.yaml) entry.
+      - When not set, the usual C(OS_*) environment variables are used.
+    type: raw
+  auth:
+    description:
+      - Dictionary of authentication settings (for example C(auth_url),
+        C(username), C(password), C(project_name), C(user_domain_name),
+        C(project_domain_name)).
+      - Overrides what O(cloud) provides for the same keys.
+    type: dict
+  auth_type:
+    description:
+      - Name of the keystoneauth plugin to use, for example C(password) or
+        C(v3applicationcredential).
+    type: str
+  region_name:
+    description:
+      - Region whose image endpoint is used.
+    type: str
+  interface:
+    description:
+      - Endpoint interface to use from the service catalog.
+    type: str
+    choices: [public, internal, admin]
+    default: public
+    aliases: [endpoint_type]
+  validate_certs:
+    description:
+      - Whether TLS certificates of the API endpoints are verified.
+      - When not set, the value from O(cloud) (or V(true)) is used.
+    type: bool
+    aliases: [verify]
+  ca_cert:
+    description:
+      - Path to a CA bundle used to verify the API endpoints.
+    type: path
+    aliases: [cacert]
+  client_cert:
+    description:
+      - Path to a client certificate for TLS client authentication.
+    type: path
+    aliases: [cert]
+  client_key:
+    description:
+      - Path to the key of O(client_cert).
+    type: path
+    aliases: [key]
+  api_timeout:
+    description:
+      - Timeout in seconds of each single HTTP request.
+    type: int
+  wait:
+    description:
+      - Whether to wait for asynchronous operations (for example an image
+        import) to finish.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - How long in seconds to wait when O(wait=true).
+    type: int
+    default: 180
+  api_version:
+    description:
+      - Image API version to speak.
+      - V(auto) uses v2 when the endpoint offers it, else v1.
+      - V('1') is the legacy Image API v1 (Glance before Rocky); V('2') the current one.
+      - The versions offered are read from the image endpoint (C(GET /)).
+    type: str
+    choices: ['auto', '1', '2']
+    default: auto
+requirements:
+  - python >= 3.11
+  - openstacksdk >= 4.0.0
+notes:
+  - >-
+    All modules of this collection belong to the action group C(cloudimage.glance.glance),
+    so common options can be set once with
+    C(module_defaults) and the key C(group/cloudimage.glance.glance).
+'''

@@ -1,0 +1,147 @@
+# Copyright: cloudimage.glance contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Image API v2 adapter."""
+
+from __future__ import annotations
+
+import json
+
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
+from ansible_collections.cloudimage.glance.plugins.module_utils.images import normalize_v2
+
+PATCH_MEDIA_TYPE = 'application/openstack-images-v2.1-json-patch'
+PAGE_SIZE = 200
+
+
+def _path(image_id, *rest):
+    return '/'.join(['/v2/images', quote(image_id, safe='')] + [quote(part, safe='') for part in rest])
+
+
+class ImageApiV2:
+    version = '2'
+    supports_tags = True
+    supports_hidden = True
+    supports_member_status = True
+    supports_can_share = False
+
+    def __init__(self, http):
+        self.http = http
+
+    normalize = staticmethod(normalize_v2)
+
+    # -- images ---------------------------------------------------------
+    def get(self, image_id):
+        """The image document, or None when there is no such image (or it is not visible)."""
+        response = self.http.request('GET', _path(image_id), 'get_image', 'image %s' % image_id, tolerate=(404,))
+        return None if response.status_code == 404 else response.json()
+
+    def list(self, filters=None, page_size=PAGE_SIZE):
+        """Yield every image matching ``filters`` (a list of (key, value) pairs), all pages followed."""
+        params = list(filters or []) + [('limit', str(page_size))]
+        path = '/v2/images'
+        while True:
+            response = self.http.request('GET', path, 'get_images', params=params)
+            body = response.json()
+            for image in body.get('images', []):
+                yield image
+            following = body.get('next')
+            if not following:
+                return
+            split = urlsplit(following)
+            path = split.path
+            if not path.startswith('/v2/'):
+                # The endpoint root has a path prefix: keep only what follows it.
+                path = path[path.index('/v2/'):]
+            params = parse_qsl(split.query, keep_blank_values=True)
+
+    def find_by_name(self, name, owner=None, include_shared_pending=False):
+        filters = [('name', name)]
+        if owner:
+            filters.append(('owner', owner))
+        if include_shared_pending:
+            filters += [('visibility', 'all'), ('member_status', 'all')]
+        return list(self.list(filters))
+
+    def create(self, fields):
+        return self.http.request('POST', '/v2/images', 'add_image', 'image %s' % fields.get('name', ''),
+                                 json_body=fields, ok=(201,)).json()
+
+    def patch(self, image_id, operations):
+        headers = {'Content-Type': PATCH_MEDIA_TYPE}
+        return self.http.request('PATCH', _path(image_id), 'modify_image', 'image %s' % image_id,
+                                 data=json.dumps(operations), headers=headers).json()
+
+    def upload(self, image_id, body, size):
+        headers = {'Content-Type': 'application/octet-stream', 'Content-Length': str(size)}
+        # A streamed body cannot be sent twice: no retry.
+        self.http.request('PUT', _path(image_id, 'file'), 'upload_image', 'image %s' % image_id,
+                          data=body, headers=headers, ok=(204,), retry=False)
+
+    def delete(self, image_id):
+        self.http.request('DELETE', _path(image_id), 'delete_image', 'image %s' % image_id,
+                          ok=(204,), tolerate=(404,))
+
+    def deactivate(self, image_id):
+        self.http.request('POST', _path(image_id, 'actions', 'deactivate'), 'deactivate',
+                          'image %s' % image_id, ok=(204,))
+
+    def reactivate(self, image_id):
+        self.http.request('POST', _path(image_id, 'actions', 'reactivate'), 'reactivate',
+                          'image %s' % image_id, ok=(204,))
+
+    def import_methods(self):
+        body = self.http.request('GET', '/v2/info/import', 'get_import_info').json()
+        return list(body.get('import-methods', {}).get('value', []))
+
+    def import_from_url(self, image_id, url):
+        body = {'method': {'name': 'web-download', 'uri': url}}
+        self.http.request('POST', _path(image_id, 'import'), 'import_image', 'image %s' % image_id,
+                          json_body=body, ok=(202,))
+
+    # -- tags -----------------------------------------------------------
+    def add_tag(self, image_id, tag):
+        self.http.request('PUT', _path(image_id, 'tags', tag), 'modify_image',
+                          'image %s tag %s' % (image_id, tag), ok=(204,))
+
+    def remove_tag(self, image_id, tag):
+        self.http.request('DELETE', _path(image_id, 'tags', tag), 'modify_image',
+                          'image %s tag %s' % (image_id, tag), ok=(204,), tolerate=(404,))
+
+    # -- members --------------------------------------------------------
+    def members(self, image_id):
+        body = self.http.request('GET', _path(image_id, 'members'), 'get_members', 'image %s' % image_id).json()
+        return [normalize_member_v2(member) for member in body.get('members', [])]
+
+    def add_member(self, image_id, member_id, can_share=None):
+        """Add a member; returns False when it was already there (another writer won the race)."""
+        if can_share is not None:
+            raise GlanceError('can_share exists only in Image API v1; v2 members cannot re-share')
+        response = self.http.request('POST', _path(image_id, 'members'), 'add_member',
+                                     'image %s member %s' % (image_id, member_id),
+                                     json_body={'member': member_id}, tolerate=(409,))
+        return response.status_code != 409
+
+    def remove_member(self, image_id, member_id):
+        """Remove a member; returns False when it was already gone."""
+        response = self.http.request('DELETE', _path(image_id, 'members', member_id), 'delete_member',
+                                     'image %s member %s' % (image_id, member_id), ok=(204,), tolerate=(404,))
+        return response.status_code != 404
+
+    def set_member_status(self, image_id, member_id, status):
+        body = self.http.request('PUT', _path(image_id, 'members', member_id), 'modify_member',
+                                 'image %s member %s' % (image_id, member_id),
+                                 json_body={'status': status}).json()
+        return normalize_member_v2(body)
+
+
+def normalize_member_v2(member):
+    return {
+        'member_id': member.get('member_id'),
+        'status': member.get('status'),
+        'can_share': None,
+        'created_at': member.get('created_at'),
+        'updated_at': member.get('updated_at'),
+    }

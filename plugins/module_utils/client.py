@@ -1,0 +1,144 @@
+# Copyright: cloudimage.glance contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""One object per task: the connection, the Image API adapter and name lookups."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.cloudimage.glance.plugins.module_utils.api_v1 import ImageApiV1
+from ansible_collections.cloudimage.glance.plugins.module_utils.api_v2 import ImageApiV2
+from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError, connect, one_line
+from ansible_collections.cloudimage.glance.plugins.module_utils.http import (
+    Http, choose_version, endpoint_root, parse_versions,
+)
+from ansible_collections.cloudimage.glance.plugins.module_utils.images import looks_like_uuid
+
+KEYSTONE_ID = re.compile(r'^[0-9a-f]{32}$')
+ADAPTERS = {'1': ImageApiV1, '2': ImageApiV2}
+
+
+class GlanceClient:
+    """The connection of one set of credentials and the image API it speaks."""
+
+    def __init__(self, params, conn=None):
+        self.params = params
+        self.conn = conn or connect(params)
+        self.root = self._image_endpoint_root()
+        self.http = Http(self.conn.session, self.root, timeout=params.get('api_timeout'))
+        self.version = choose_version(params.get('api_version') or 'auto', self._offered_versions(), self.root)
+        self.api = ADAPTERS[self.version](self.http)
+        self._projects = {}
+
+    # -- discovery ------------------------------------------------------
+    def _image_endpoint_root(self):
+        config = self.conn.config
+        try:
+            url = self.conn.session.get_endpoint(
+                service_type='image',
+                interface=config.get_interface('image'),
+                region_name=config.get_region_name('image'),
+            )
+        except Exception as exc:
+            raise GlanceError('no image endpoint in the service catalog: %s' % one_line(exc)) from exc
+        if not url:
+            raise GlanceError('no image endpoint in the service catalog for region %r and interface %r'
+                              % (config.get_region_name('image'), config.get_interface('image')))
+        return endpoint_root(url)
+
+    def _offered_versions(self):
+        try:
+            response = self.conn.session.get(self.root + '/', authenticated=False, raise_exc=False,
+                                             timeout=self.params.get('api_timeout'))
+        except Exception as exc:
+            raise GlanceError('cannot reach the image endpoint %s: %s' % (self.root, one_line(exc))) from exc
+        if response.status_code not in (200, 300):
+            raise GlanceError('the image endpoint %s answered HTTP %s to version discovery'
+                              % (self.root, response.status_code))
+        try:
+            return parse_versions(response.json())
+        except ValueError as exc:
+            raise GlanceError('the image endpoint %s did not answer version discovery with JSON' % self.root) from exc
+
+    @property
+    def project_id(self):
+        return self.conn.current_project_id
+
+    # -- images ---------------------------------------------------------
+    def find_image(self, name=None, image_id=None, owner=None, include_shared_pending=False):
+        """Return the raw image document for ``image_id`` or a unique ``name``, or None.
+
+        A name lookup is one server-side filtered list request; two images with
+        the same name is an error that lists their IDs.
+        """
+        if image_id:
+            return self.api.get(image_id)
+        if looks_like_uuid(name):
+            found = self.api.get(name)
+            if found is not None:
+                return found
+        matches = self.api.find_by_name(name, owner=owner, include_shared_pending=include_shared_pending)
+        if len(matches) > 1:
+            raise GlanceError('%d images are named %r (IDs: %s); give the image ID instead'
+                              % (len(matches), name, ', '.join(sorted(m['id'] for m in matches))))
+        return matches[0] if matches else None
+
+    def require_image(self, reference, include_shared_pending=True):
+        """Image given by name or ID that must exist (modules that act on an existing image)."""
+        image = self.find_image(name=reference, include_shared_pending=include_shared_pending)
+        if image is None:
+            raise GlanceError('image %r not found' % reference)
+        return image
+
+    # -- projects -------------------------------------------------------
+    def resolve_project(self, reference):
+        """Project ID for a project name or ID.
+
+        IDs are accepted as given when Keystone does not let these credentials
+        read other projects; names must resolve to exactly one project.
+        """
+        if reference in self._projects:
+            return self._projects[reference]
+        resolved = self._lookup_project(str(reference))
+        self._projects[reference] = resolved
+        return resolved
+
+    def _lookup_project(self, reference):
+        identity = self.conn.identity
+        if KEYSTONE_ID.match(reference):
+            if reference == self.project_id:
+                return reference
+            try:
+                identity.get_project(reference)
+                return reference
+            except Exception as exc:
+                if getattr(exc, 'status_code', None) == 404:
+                    raise GlanceError('project %r does not exist' % reference) from exc
+                # Not allowed to read other projects: trust the ID; the image
+                # service validates nothing more itself.
+                return reference
+        try:
+            matches = [project.id for project in identity.projects(name=reference)]
+        except Exception as exc:
+            if getattr(exc, 'status_code', None) not in (401, 403):
+                raise GlanceError('cannot look up project %r: %s' % (reference, one_line(exc))) from exc
+            # Without the right to list projects, the caller's own projects are all we can see.
+            matches = [project['id'] for project in self._own_projects() if project.get('name') == reference]
+            if not matches:
+                raise GlanceError('project %r not found among the projects these credentials may list; '
+                                  'give the project ID instead' % reference) from exc
+        if not matches:
+            raise GlanceError('project %r does not exist' % reference)
+        if len(matches) > 1:
+            raise GlanceError('%d projects are named %r (IDs: %s); give the project ID instead'
+                              % (len(matches), reference, ', '.join(sorted(matches))))
+        return matches[0]
+
+    def _own_projects(self):
+        """Projects the current user has a role on (allowed to every user)."""
+        try:
+            response = self.conn.identity.get('/auth/projects', raise_exc=False)
+            return response.json().get('projects', []) if response.status_code == 200 else []
+        except Exception:
+            return []
