@@ -71,8 +71,7 @@ class ImageApiV1:
             images = self.http.request('GET', '/v1/images/detail', 'get_images', params=params).json().get('images', [])
             if not images:
                 return
-            for image in images:
-                yield image
+            yield from images
             marker = images[-1]['id']
 
     def find_by_name(self, name, owner=None, include_shared_pending=False):

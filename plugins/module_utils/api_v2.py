@@ -45,8 +45,7 @@ class ImageApiV2:
         while True:
             response = self.http.request('GET', path, 'get_images', params=params)
             body = response.json()
-            for image in body.get('images', []):
-                yield image
+            yield from body.get('images', [])
             following = body.get('next')
             if not following:
                 return

@@ -10,7 +10,7 @@ import re
 from ansible_collections.cloudimage.glance.plugins.module_utils.api_v1 import ImageApiV1
 from ansible_collections.cloudimage.glance.plugins.module_utils.api_v2 import ImageApiV2
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError, connect, one_line
-from ansible_collections.cloudimage.glance.plugins.module_utils.http import (
+from ansible_collections.cloudimage.glance.plugins.module_utils.transport import (
     Http, choose_version, endpoint_root, parse_versions,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils.images import looks_like_uuid

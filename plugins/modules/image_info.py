@@ -53,7 +53,7 @@ options:
     type: bool
     default: false
 author:
-  - cloudimage.glance maintainers
+  - cloudimage.glance maintainers (@cloudimage)
 '''
 
 EXAMPLES = r'''
