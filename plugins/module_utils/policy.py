@@ -119,8 +119,6 @@ def parse_check(token):
         raise CheckStringError(f"'{token}' has nothing before ':'")
     if not match:
         raise CheckStringError(f"'{token}' has nothing after ':'")
-    if any(char in '()' for char in kind + _SUBSTITUTION_RE.sub('', match)):
-        raise CheckStringError(f"'{token}': parentheses must be separated from the check")
     if kind == 'rule':
         if not _RULE_NAME_RE.match(match):
             raise CheckStringError(f"'{token}': '{match}' is not a rule name")
@@ -129,6 +127,8 @@ def parse_check(token):
     else:
         _parse_literal_kind(kind, token)
         _check_substitutions(match, token)
+    if any(char in '()' for char in kind + _SUBSTITUTION_RE.sub('', match)):
+        raise CheckStringError(f"'{token}': parentheses must be separated from the check")
     return ('check', kind, match)
 
 

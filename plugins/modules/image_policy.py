@@ -1,0 +1,229 @@
+#!/usr/bin/python
+# Copyright: cloudimage.glance contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: image_policy
+short_description: Edit the rules of a Glance policy file
+version_added: 0.1.0
+description:
+  - Adds, changes or removes rules of one Glance policy file (C(policy.yaml) or C(policy.json)),
+    keeping the rules it is not told about and their order.
+  - Before anything is written, rule names are checked against the rules Glance knows (current
+    release and the legacy Pike release) and check strings against the oslo.policy grammar. On
+    any problem the task fails with a one-line message and the file is left byte for byte as it was.
+  - The file is written to a temporary file in the same folder and renamed over the old one, so
+    a running Glance (which re-reads the file when it changes) never reads half a file.
+  - The file itself is never removed. With O(exclusive=true) and no O(rules), it holds an empty mapping.
+  - This module works on a file of the host it runs on; it does not talk to any cloud API.
+notes:
+  - A running Glance keeps enforcing a rule removed from its file until it restarts; the module
+    returns RV(restart_required=true) whenever a rule was removed. To undo a rule without a
+    restart, write its default check string instead of removing it.
+  - Comments and layout of an existing file are not kept when the module rewrites it; a file whose
+    rules already match is not rewritten.
+  - On Glance 15 (Pike) every rule missing from the file falls back to C(default), which is
+    C(role:admin) there.
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - cloudimage.glance.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reports what would change and writes nothing.
+  diff_mode:
+    support: full
+    details: Shows the rules before and after, one line per rule, and changed file attributes.
+  platform:
+    support: full
+    platforms: posix
+    description: Target OS/families that can be operated against.
+options:
+  path:
+    description:
+      - The policy file, for example C(/etc/glance/policy.yaml).
+      - Its folder must exist. The file is created when missing and O(state=present).
+    type: path
+    required: true
+    aliases: [dest]
+  rules:
+    description:
+      - Rule names mapped to oslo.policy check strings, for example
+        C(publicize_image) mapped to C(rule:context_is_admin).
+      - V("") (or C(@)) lets every authenticated user through; C(!) lets no one through.
+      - With O(state=absent) only the names matter, and a list of names is accepted too.
+    type: raw
+    default: {}
+  state:
+    description:
+      - V(present) sets the listed rules to the given check strings (added at the end when new).
+      - V(absent) removes the listed rules from the file.
+    type: str
+    choices: [present, absent]
+    default: present
+  exclusive:
+    description:
+      - With O(state=present), also remove every rule of the file that O(rules) does not list.
+    type: bool
+    default: false
+  format:
+    description:
+      - How to write the file. By default from the file name (C(.json) is JSON, C(.yaml) and C(.yml)
+        are YAML), else from the existing content, else YAML.
+      - JSON is written indented by four spaces; YAML as one line per rule, name and check string
+        both double-quoted, as C(oslopolicy-sample-generator) writes them. Both keep the file's rule
+        order, so the output is stable.
+    type: str
+    choices: [json, yaml]
+  validate:
+    description:
+      - Check rule names and check strings before writing.
+      - A check string must parse as oslo.policy parses it (C(role:), C(rule:), generic
+        C(key:%(attribute)s) and C('literal':%(attribute)s) checks, C(@), C(!), C(and), C(or), C(not),
+        parentheses); C(rule:NAME) must name a rule of the resulting file or a rule Glance
+        defines in its code; rule references must not loop.
+      - A rule name must be one Glance knows, or a helper rule that another rule references
+        through C(rule:NAME), unless O(allow_unknown_rules=true).
+      - A rule still referenced by another rule cannot be removed unless Glance has a default for it.
+    type: bool
+    default: true
+  allow_unknown_rules:
+    description:
+      - Accept rule names Glance does not know (for example rules of a newer Glance release).
+    type: bool
+    default: false
+  allow_open_rules:
+    description:
+      - Do not warn when a rule written by this task lets every authenticated user through.
+    type: bool
+    default: false
+  force:
+    description:
+      - Replace the content of a file that is not valid JSON or YAML (or not a mapping of strings)
+        instead of failing. Its old rules are lost (use O(backup)), and RV(restart_required) is true.
+    type: bool
+    default: false
+  backup:
+    description:
+      - Keep a timestamped copy of the file before changing it.
+    type: bool
+    default: false
+seealso:
+  - name: Glance policies
+    description: The policy rules of the Image service and their defaults.
+    link: https://docs.openstack.org/glance/latest/configuration/glance_policy.html
+  - name: oslo.policy check strings
+    description: The grammar of a policy rule.
+    link: https://docs.openstack.org/oslo.policy/latest/admin/policy-yaml-file.html
+author:
+  - cloudimage.glance maintainers
+'''
+
+EXAMPLES = r'''
+- name: Only admins may share images with other projects
+  cloudimage.glance.image_policy:
+    path: /etc/glance/policy.yaml
+    rules:
+      add_member: "rule:context_is_admin"
+      delete_member: "rule:context_is_admin"
+    owner: root
+    group: glance
+    mode: "0640"
+    backup: true
+
+- name: Undo it live (Glance re-reads the file; removing the rules would need a restart)
+  cloudimage.glance.image_policy:
+    path: /etc/glance/policy.yaml
+    rules:
+      add_member: "rule:context_is_admin or (role:member and project_id:%(project_id)s)"
+      delete_member: "rule:context_is_admin or (role:member and project_id:%(project_id)s)"
+
+- name: Remove rules, and restart Glance only when it is needed
+  cloudimage.glance.image_policy:
+    path: /etc/glance/policy.yaml
+    rules: [add_member, delete_member]
+    state: absent
+  register: policy
+  notify: Restart glance-api
+
+- name: The whole file is exactly these rules (JSON, for a legacy server)
+  cloudimage.glance.image_policy:
+    path: /etc/glance/policy.json
+    exclusive: true
+    rules:
+      context_is_admin: "role:admin"
+      default: "role:admin"
+      publicize_image: "role:admin"
+      add_image: ""
+      get_image: ""
+      get_images: ""
+    allow_open_rules: true
+'''
+
+RETURN = r'''
+path:
+  description: The policy file.
+  returned: always
+  type: str
+  sample: /etc/glance/policy.yaml
+format:
+  description: The format the file is read and written in.
+  returned: always
+  type: str
+  sample: yaml
+rules:
+  description: Every rule of the file after the task (as it would be, in check mode), in file order.
+  returned: always
+  type: dict
+  sample: {"context_is_admin": "role:admin", "publicize_image": "rule:context_is_admin"}
+changed_rules:
+  description: Names of the rules added, changed or removed, in file order, removed ones last.
+  returned: always
+  type: list
+  elements: str
+  sample: [publicize_image]
+removed_rules:
+  description: Names of the rules removed from the file.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+restart_required:
+  description:
+    - True when a running Glance must restart to see the change, because a rule was removed
+      (Glance keeps enforcing a removed rule until it restarts), or an unreadable file was replaced.
+    - Other changes are picked up by Glance without a restart when it re-reads the file.
+  returned: always
+  type: bool
+  sample: false
+backup_file:
+  description: The copy made before the change.
+  returned: when O(backup=true) and the file was changed
+  type: str
+  sample: /etc/glance/policy.yaml.12345.2026-11-22@14:30:00~
+problems:
+  description: Every validation problem found, when validation failed (the first one is in C(msg)).
+  returned: on validation failure
+  type: list
+  elements: str
+  sample: ["unknown rule name 'publicise_image' (did you mean 'publicize_image'?); set allow_unknown_rules=true to write it anyway"]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cloudimage.glance.plugins.module_utils.policy_file import argument_spec, main as run_policy_module
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    run_policy_module(module)
+
+
+if __name__ == '__main__':
+    main()
