@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 
+PAGE_SIZE = 200
+
 # Filters a user may give, and how each is sent. Anything else is passed to
 # the server as given (v2 filters on any property by name).
 V2_FILTER_NAMES = {'hidden': 'os_hidden'}
@@ -81,6 +83,8 @@ def run(module, client):
     params = module.params
     api = client.api
     filters = dict(params.get('filters') or {})
+    # 'limit' sizes the pages; every page is read all the same.
+    page_size = int(filters.pop('limit', None) or PAGE_SIZE)
     if filters.get('owner'):
         filters['owner'] = client.resolve_project(filters['owner'])
 
@@ -88,10 +92,10 @@ def run(module, client):
         found = api.get(params['id'])
         raw_images = [found] if found is not None else []
     elif client.version == '2':
-        raw_images = list(api.list(v2_query(filters, params.get('name'))))
+        raw_images = list(api.list(v2_query(filters, params.get('name')), page_size=page_size))
     else:
         query, owner = v1_query(filters, params.get('name'))
-        raw_images = [image for image in api.list(query) if owner is None or image.get('owner') == owner]
+        raw_images = [image for image in api.list(query, page_size=page_size) if owner is None or image.get('owner') == owner]
 
     images = [api.normalize(raw) for raw in raw_images]
     if params.get('include_members'):

@@ -40,6 +40,7 @@ options:
       - Server-side filters, for example C(visibility), C(member_status), C(owner)
         (project name or ID), C(status), C(tags) (a list; an image must carry all of them),
         C(hidden), C(disk_format) or any image property by name (v2).
+      - C(limit) sets the page size; every page is still read.
       - With C(member_status) and no C(visibility), C(visibility=all) is sent, so a
         consumer sees images it has not accepted yet.
       - On v1, C(visibility) maps to C(is_public); C(tags), C(hidden) and C(member_status)
