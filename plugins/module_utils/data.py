@@ -1,0 +1,108 @@
+# Copyright: cloudimage.glance contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Image data: expected checksums, and reading a file once while hashing it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
+
+CHUNK_SIZE = 1024 * 1024
+HEX_LENGTHS = {32: 'md5', 64: 'sha256', 128: 'sha512'}
+ALGORITHMS = ('md5', 'sha256', 'sha512')
+_HEX = re.compile(r'^[0-9a-fA-F]+$')
+
+
+def parse_checksum(text):
+    """``'sha512:<hex>'``, ``'sha256:<hex>'``, ``'md5:<hex>'`` or bare hex -> (algorithm, lowercase hex)."""
+    text = str(text).strip()
+    if ':' in text:
+        algorithm, value = text.split(':', 1)
+        algorithm = algorithm.strip().lower()
+        if algorithm not in ALGORITHMS:
+            raise GlanceError('checksum algorithm %r is not supported (use %s)' % (algorithm, ', '.join(ALGORITHMS)))
+    else:
+        algorithm, value = None, text
+    value = value.strip()
+    if not _HEX.match(value):
+        raise GlanceError('checksum %r is not a hexadecimal digest' % text)
+    expected_algorithm = HEX_LENGTHS.get(len(value))
+    if algorithm is None:
+        if expected_algorithm is None:
+            raise GlanceError('checksum %r has %d hex digits; cannot tell its algorithm (prefix it, e.g. sha512:)'
+                              % (text, len(value)))
+        algorithm = expected_algorithm
+    elif expected_algorithm != algorithm:
+        raise GlanceError('checksum %r is not a %s digest (%d hex digits)' % (text, algorithm, len(value)))
+    return algorithm, value.lower()
+
+
+def server_digests(image):
+    """Digests a normalized image holds for its data: {algorithm: hex}."""
+    digests = {}
+    if image.get('checksum'):
+        digests['md5'] = image['checksum'].lower()
+    if image.get('os_hash_algo') and image.get('os_hash_value'):
+        digests[image['os_hash_algo'].lower()] = image['os_hash_value'].lower()
+    return digests
+
+
+def preferred_algorithm(image_or_version):
+    """The strongest digest a server keeps: sha512 multihash on v2 (Rocky and later), md5 on v1."""
+    if isinstance(image_or_version, dict):
+        digests = server_digests(image_or_version)
+        for algorithm in ('sha512', 'sha256', 'md5'):
+            if algorithm in digests:
+                return algorithm
+        return 'sha512' if image_or_version.get('api_version') == '2' else 'md5'
+    return 'sha512' if image_or_version == '2' else 'md5'
+
+
+def check_readable(path):
+    """Size of the file at ``path``; a clear error when it cannot be read."""
+    try:
+        with open(path, 'rb'):
+            pass
+        return os.path.getsize(path)
+    except OSError as exc:
+        raise GlanceError('cannot read filename %s: %s' % (path, exc.strerror or exc)) from exc
+
+
+class HashingReader:
+    """Yields a file's bytes in chunks, hashing them on the way: the file is read once.
+
+    Iterating it is what streams the upload; ``digests()`` is valid once the
+    iteration has finished, and ``size`` counts the bytes actually sent.
+    """
+
+    def __init__(self, path, algorithms, chunk_size=CHUNK_SIZE):
+        self.path = path
+        self.hashes = {name: hashlib.new(name) for name in set(algorithms)}
+        self.chunk_size = chunk_size
+        self.size = 0
+        self.finished = False
+
+    def __iter__(self):
+        with open(self.path, 'rb') as handle:
+            while True:
+                chunk = handle.read(self.chunk_size)
+                if not chunk:
+                    break
+                for digest in self.hashes.values():
+                    digest.update(chunk)
+                self.size += len(chunk)
+                yield chunk
+        self.finished = True
+
+    def consume(self):
+        """Read the whole file without sending it (comparing local data with the server's)."""
+        for _chunk in self:
+            pass
+        return self.digests()
+
+    def digests(self):
+        return {name: digest.hexdigest() for name, digest in self.hashes.items()}

@@ -1,0 +1,273 @@
+#!/usr/bin/python
+# Copyright: cloudimage.glance contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: image
+short_description: Create, update, upload, replace, deactivate and delete Glance images
+version_added: 0.1.0
+description:
+  - Manages one image record and its data on the Image API v2 or the legacy v1.
+  - Only what differs from the task is sent. An option left out is left alone; nothing is
+    reset to a default behind your back.
+  - On v2 every attribute, property and tag change goes out as one json-patch request.
+    On v1, properties the task does not mention are kept unless O(purge_properties=true).
+  - Data from O(filename) is streamed and read once; its hash is computed on the way and
+    compared with the hash the server reports. A mismatch fails and leaves no image behind.
+extends_documentation_fragment:
+  - cloudimage.glance.connection
+  - cloudimage.glance.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Only reads are sent (and the local file may be hashed to compare data).
+  diff_mode:
+    support: full
+    details: Shows managed attributes, properties, tags, status and the data hash before and after.
+  action_group:
+    support: full
+    membership:
+      - cloudimage.glance.glance
+options:
+  name:
+    description:
+      - Name of the image. Finds the image when O(id) is not given (among the images of
+        O(owner), by default the current project), and renames it when O(id) is given.
+      - Two images with that name is an error that lists their IDs.
+    type: str
+  id:
+    description:
+      - ID of the image. When it does not exist it is created with this ID.
+    type: str
+  state:
+    description:
+      - V(present) makes sure the image exists (and reactivates a deactivated one).
+      - V(inactive) makes sure it exists and is deactivated (v2 only).
+      - V(absent) deletes it. A protected image is refused unless O(protected=false) is also given.
+    type: str
+    choices: [present, absent, inactive]
+    default: present
+  filename:
+    description:
+      - Local file with the image data, uploaded when the image has no data yet (new,
+        or C(queued) after an earlier failed run).
+      - For an image that has data, the data is compared (by O(checksum), else by hashing
+        the file once); different data fails unless O(replace_data=true).
+    type: path
+  url:
+    description:
+      - URL the image service downloads the data from (v2 C(web-download) import), when the
+        image has no data yet. Waits for the image to become active when O(wait=true).
+    type: str
+  checksum:
+    description:
+      - Expected hash of the data, as C(sha512:<hex>), C(sha256:<hex>), C(md5:<hex>) or bare hex
+        (algorithm from the length).
+      - When the server already holds data with this hash, the file is neither read nor sent.
+      - The uploaded data must match it.
+    type: str
+  replace_data:
+    description:
+      - When the data of an existing image differs, create a new image with the same
+        attributes, properties, tags and members, upload and verify the data, then delete
+        the old image. Without it, different data is an error.
+      - On v2, members of the new image must accept it again.
+    type: bool
+    default: false
+  disk_format:
+    description: Disk format of the data.
+    type: str
+    choices: [ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop]
+  container_format:
+    description: Container format of the data.
+    type: str
+    choices: [ami, ari, aki, bare, ovf, ova, docker, compressed]
+  visibility:
+    description:
+      - Who may see the image. v1 knows only V(public) and V(private) (C(is_public)).
+      - Left out, an existing image keeps its visibility; a new one gets the server's default.
+    type: str
+    choices: [public, private, shared, community]
+  protected:
+    description: Whether the image is protected from deletion.
+    type: bool
+  hidden:
+    description: Hide the image from default listings (v2 C(os_hidden)).
+    type: bool
+  min_disk:
+    description: Minimum disk size in GB needed to boot the image.
+    type: int
+  min_ram:
+    description: Minimum RAM in MB needed to boot the image.
+    type: int
+  owner:
+    description:
+      - Project (name or ID) that owns the image. Changing it needs admin rights.
+      - Also scopes the lookup by O(name).
+    type: str
+    aliases: [project]
+  properties:
+    description:
+      - Custom properties. Values are compared as the strings Glance stores
+        (V(true) as C(True)).
+      - Read-only or reserved names (C(id), C(os_hash_value), C(os_glance_*), ...) and names
+        of image attributes are refused.
+    type: dict
+  purge_properties:
+    description:
+      - Remove custom properties not listed in O(properties). Only applies when
+        O(properties) is given (V({}) then removes all).
+    type: bool
+    default: false
+  tags:
+    description: Tags the image must carry (v2 only).
+    type: list
+    elements: str
+  purge_tags:
+    description: Remove tags not listed in O(tags). Only applies when O(tags) is given.
+    type: bool
+    default: false
+author:
+  - cloudimage.glance maintainers (@cloudimage)
+'''
+
+EXAMPLES = r'''
+- name: Publish an image from a local file, verified by its sha512
+  cloudimage.glance.image:
+    cloud: producer
+    name: ubuntu-24.04
+    filename: /srv/images/ubuntu-24.04.qcow2
+    checksum: "sha512:{{ lookup('ansible.builtin.file', '/srv/images/ubuntu-24.04.qcow2.sha512') }}"
+    disk_format: qcow2
+    container_format: bare
+    visibility: shared
+    min_disk: 10
+    properties:
+      os_distro: ubuntu
+      hw_qemu_guest_agent: true
+    tags: [golden]
+
+- name: Change only a property (visibility and everything else stay as they are)
+  cloudimage.glance.image:
+    cloud: producer
+    name: ubuntu-24.04
+    properties:
+      os_version: '24.04'
+
+- name: Roll out new data under the same name, attributes and members
+  cloudimage.glance.image:
+    cloud: producer
+    name: ubuntu-24.04
+    filename: /srv/images/ubuntu-24.04-updated.qcow2
+    replace_data: true
+
+- name: Import from a URL the image service can reach
+  cloudimage.glance.image:
+    cloud: producer
+    name: cirros
+    url: https://mirror.example/cirros-0.6.2-x86_64-disk.img
+    disk_format: qcow2
+    container_format: bare
+
+- name: Deactivate an image
+  cloudimage.glance.image:
+    cloud: producer
+    name: ubuntu-22.04
+    state: inactive
+
+- name: A legacy (v1) cloud
+  cloudimage.glance.image:
+    cloud: legacy-producer
+    api_version: '1'
+    name: centos-7
+    filename: /srv/images/centos-7.raw
+    disk_format: raw
+    container_format: bare
+    visibility: private
+
+- name: Delete an image even though it is protected
+  cloudimage.glance.image:
+    cloud: producer
+    name: old-image
+    protected: false
+    state: absent
+'''
+
+RETURN = r'''
+image:
+  description:
+    - The image after the task, in the shape M(cloudimage.glance.image_info) returns.
+    - In check mode, the image as it was. Null when it is absent.
+  returned: always
+  type: dict
+  sample:
+    id: 2d7c5b8e-9a41-4a3e-8f0e-1c7f0d1e2a3b
+    name: ubuntu-24.04
+    status: active
+    visibility: shared
+    protected: false
+    hidden: false
+    disk_format: qcow2
+    container_format: bare
+    min_disk: 10
+    min_ram: 0
+    size: 624951296
+    checksum: 0f343b0931126a20f133d67c2b018a3b
+    os_hash_algo: sha512
+    os_hash_value: 4f1b...
+    owner: 5e1f2a...
+    tags: [golden]
+    properties:
+      os_distro: ubuntu
+    api_version: '2'
+changes:
+  description: What was done (or would be, in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create, upload data]
+api_version:
+  description: Image API version that was used.
+  returned: always
+  type: str
+  sample: '2'
+'''
+
+from ansible_collections.cloudimage.glance.plugins.module_utils import image
+from ansible_collections.cloudimage.glance.plugins.module_utils.module import run_module
+
+ARGUMENT_SPEC = dict(
+    name=dict(type='str'),
+    id=dict(type='str'),
+    state=dict(type='str', default='present', choices=['present', 'absent', 'inactive']),
+    filename=dict(type='path'),
+    url=dict(type='str'),
+    checksum=dict(type='str'),
+    replace_data=dict(type='bool', default=False),
+    disk_format=dict(type='str', choices=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi',
+                                          'iso', 'ploop']),
+    container_format=dict(type='str', choices=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker',
+                                               'compressed']),
+    visibility=dict(type='str', choices=['public', 'private', 'shared', 'community']),
+    protected=dict(type='bool'),
+    hidden=dict(type='bool'),
+    min_disk=dict(type='int'),
+    min_ram=dict(type='int'),
+    owner=dict(type='str', aliases=['project']),
+    properties=dict(type='dict'),
+    purge_properties=dict(type='bool', default=False),
+    tags=dict(type='list', elements='str'),
+    purge_tags=dict(type='bool', default=False),
+)
+
+
+def main():
+    run_module(ARGUMENT_SPEC, image.run,
+               required_one_of=[('name', 'id')],
+               mutually_exclusive=[('filename', 'url')])
+
+
+if __name__ == '__main__':
+    main()
