@@ -243,7 +243,7 @@ _legacy_install_glance() {
     local -a pip_env=(
         PIP_DISABLE_PIP_VERSION_CHECK=1
         PIP_NO_PYTHON_VERSION_WARNING=1
-        CFLAGS="-I$inc/python2.7 -I$inc/x86_64-linux-gnu/python2.7 ${CFLAGS:-}"
+        CFLAGS="-I$inc -I$inc/python2.7 -I$inc/x86_64-linux-gnu/python2.7 ${CFLAGS:-}"
         LDFLAGS="-L$_L_LIBDIR ${LDFLAGS:-}"
     )
     if off="$(_legacy_offline_dir)"; then
@@ -481,16 +481,44 @@ legacy_configure() {
 
 # ---------------------------------------------------------- start / stop --
 
+# True if process $1 is the parent of server $2 (api or registry) of this
+# CLOUD_DIR: its command line names our config file and it leads its session.
+_legacy_is_ours() {
+    local pid="$1" name="$2" stat
+    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null |
+        grep -qF "glance-$name --config-file $_L_CONF/glance-$name.conf" || return 1
+    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+    local -a f
+    # Fields after the command: state ppid pgrp session ...
+    read -r -a f <<< "${stat##*) }"
+    [ "${f[3]:-}" = "$pid" ]
+}
+
 # Prints the pid of server $1 (api or registry) if it is running, else fails.
+# Without a usable pid file, looks for the process itself (and rewrites the
+# file), so that a lost pid file cannot leave a server nobody stops.
 _legacy_pid() {
-    local pidfile="$_L_RUN/glance-legacy-$1.pid" pid
-    [ -f "$pidfile" ] || return 1
-    pid="$(cat "$pidfile" 2>/dev/null)"
-    case "$pid" in '' | *[!0-9]*) return 1 ;; esac
-    kill -0 "$pid" 2>/dev/null || return 1
-    # A recycled pid is not ours: check the command line.
-    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "glance-$1 --config-file $_L_CONF/glance-$1.conf" || return 1
-    printf '%s\n' "$pid"
+    local name="$1" pidfile="$_L_RUN/glance-legacy-$1.pid" pid="" d
+    [ -f "$pidfile" ] && pid="$(cat "$pidfile" 2>/dev/null)"
+    case "$pid" in
+        '' | *[!0-9]*) ;;
+        *)
+            if _legacy_is_ours "$pid" "$name"; then
+                printf '%s\n' "$pid"
+                return 0
+            fi
+            ;;
+    esac
+    while IFS= read -r d; do
+        pid="${d#/proc/}"
+        pid="${pid%/cmdline}"
+        if _legacy_is_ours "$pid" "$name"; then
+            mkdir -p "$_L_RUN" && printf '%s\n' "$pid" > "$pidfile"
+            printf '%s\n' "$pid"
+            return 0
+        fi
+    done < <(grep -alF "$_L_CONF/glance-$name.conf" /proc/[0-9]*/cmdline 2>/dev/null)
+    return 1
 }
 
 _legacy_http_code() {
@@ -527,8 +555,9 @@ _legacy_start_one() {
             return 1
         fi
         rm -f "$pidfile"
-        # A new session (setsid), so that legacy_stop can end the worker
-        # processes too; the shell writes its own pid, then becomes glance.
+        # A new session (setsid): glance's parent ends its workers with
+        # killpg on SIGTERM, which must not reach the caller's process group.
+        # The shell writes its own pid, then becomes glance.
         # shellcheck disable=SC2016
         setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$pidfile" \
             env LD_LIBRARY_PATH="$_L_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" PYTHONWARNINGS=ignore \
@@ -615,15 +644,11 @@ legacy_start() {
     _legacy_start_one api || return 1
 }
 
-# Stops server $1: SIGTERM to the parent (it ends its workers), then the
-# whole process group if something is left.
-_legacy_stop_one() {
-    local name="$1" pid i
-    if ! pid="$(_legacy_pid "$name")"; then
-        rm -f "$_L_RUN/glance-legacy-$name.pid"
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null
+# Stopping: SIGTERM to each parent (glance then signals its own process
+# group, i.e. its workers), both at once; then wait, and end the whole group
+# if something is left after 15 s.
+_legacy_stop_wait() {
+    local name="$1" pid="$2" i
     for ((i = 0; i < 60; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.25
@@ -643,9 +668,20 @@ _legacy_stop_one() {
 
 legacy_stop() {
     _legacy_paths
-    local rc=0
-    _legacy_stop_one api || rc=1
-    _legacy_stop_one registry || rc=1
+    local name pid i rc=0
+    local -a names=() pids=()
+    for name in api registry; do
+        if pid="$(_legacy_pid "$name")"; then
+            kill -TERM "$pid" 2>/dev/null
+            names+=("$name")
+            pids+=("$pid")
+        else
+            rm -f "$_L_RUN/glance-legacy-$name.pid"
+        fi
+    done
+    for ((i = 0; i < ${#pids[@]}; i++)); do
+        _legacy_stop_wait "${names[$i]}" "${pids[$i]}" || rc=1
+    done
     return "$rc"
 }
 
