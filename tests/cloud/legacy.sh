@@ -485,7 +485,7 @@ legacy_configure() {
 # CLOUD_DIR: its command line names our config file and it leads its session.
 _legacy_is_ours() {
     local pid="$1" name="$2" stat
-    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null |
+    tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" |
         grep -qF "glance-$name --config-file $_L_CONF/glance-$name.conf" || return 1
     stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
     local -a f
