@@ -1,0 +1,261 @@
+# Copyright: cloudimage.glance contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible.module_utils.common import warnings as module_warnings
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.cloudimage.glance.plugins.modules import image_policy
+
+PIKE_STYLE = '{\n    "context_is_admin":  "role:admin",\n\n    "add_member": "",\n    "get_image": ""\n}\n'
+
+
+def run(capsys, tmp_path, check_mode=False, diff=False, **args):
+    args.setdefault('_ansible_tmpdir', str(tmp_path))
+    args['_ansible_check_mode'] = check_mode
+    args['_ansible_diff'] = diff
+    # warnings are collected process-wide; each run here stands for a separate module process
+    module_warnings._global_warnings.clear()
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            image_policy.main()
+    result = json.loads(capsys.readouterr().out)
+    result['_rc'] = exc.value.code
+    # ansible-core 2.19 sends warnings as structured events
+    result['warnings'] = [
+        warning['event']['msg'] if isinstance(warning, dict) else warning
+        for warning in result.get('warnings', [])
+    ]
+    return result
+
+
+@pytest.fixture
+def policy(tmp_path):
+    folder = tmp_path / 'etc'
+    folder.mkdir()
+    return folder / 'policy.yaml'
+
+
+def test_create_then_idempotent(capsys, tmp_path, policy):
+    rules = {'publicize_image': 'rule:context_is_admin', 'add_member': 'rule:context_is_admin'}
+    result = run(capsys, tmp_path, path=str(policy), rules=rules)
+    assert result['_rc'] == 0 and result['changed'] is True
+    assert result['changed_rules'] == ['publicize_image', 'add_member']
+    assert result['restart_required'] is False
+    assert result['format'] == 'yaml'
+    assert policy.read_text() == '"publicize_image": "rule:context_is_admin"\n"add_member": "rule:context_is_admin"\n'
+    mtime = policy.stat().st_mtime_ns
+    again = run(capsys, tmp_path, path=str(policy), rules=rules)
+    assert again['changed'] is False and again['changed_rules'] == []
+    assert policy.stat().st_mtime_ns == mtime
+
+
+def test_check_mode_writes_nothing(capsys, tmp_path, policy):
+    result = run(capsys, tmp_path, check_mode=True, diff=True, path=str(policy), rules={'get_image': 'role:reader'})
+    assert result['changed'] is True
+    assert result['rules'] == {'get_image': 'role:reader'}
+    assert result['diff']['before'] == '' and result['diff']['after'] == '"get_image": "role:reader"\n'
+    assert not policy.exists()
+    assert os.listdir(policy.parent) == []
+
+    policy.write_text(PIKE_STYLE)
+    before = policy.read_bytes()
+    result = run(capsys, tmp_path, check_mode=True, path=str(policy), rules={'add_member': '!'}, mode='0600', backup=True)
+    assert result['changed'] is True
+    assert policy.read_bytes() == before
+    assert os.listdir(policy.parent) == ['policy.yaml']
+    assert stat.S_IMODE(policy.stat().st_mode) != 0o600
+
+
+def test_keeps_order_and_untouched_rules(capsys, tmp_path):
+    path = tmp_path / 'policy.json'
+    path.write_text(PIKE_STYLE)
+    result = run(capsys, tmp_path, diff=True, path=str(path), rules={'add_member': 'rule:context_is_admin', 'delete_member': 'rule:context_is_admin'})
+    assert result['changed'] is True
+    assert result['format'] == 'json'
+    assert list(json.loads(path.read_text())) == ['context_is_admin', 'add_member', 'get_image', 'delete_member']
+    assert path.read_text() == (
+        '{\n    "context_is_admin": "role:admin",\n    "add_member": "rule:context_is_admin",\n'
+        '    "get_image": "",\n    "delete_member": "rule:context_is_admin"\n}\n'
+    )
+    assert result['diff']['before'] == '"context_is_admin": "role:admin"\n"add_member": ""\n"get_image": ""\n'
+
+
+def test_same_rules_other_layout_not_rewritten(capsys, tmp_path):
+    path = tmp_path / 'policy.json'
+    path.write_text(PIKE_STYLE)
+    result = run(capsys, tmp_path, path=str(path), rules={'get_image': ''}, allow_open_rules=True)
+    assert result['changed'] is False
+    assert path.read_text() == PIKE_STYLE
+
+
+def test_absent_and_restart_required(capsys, tmp_path):
+    path = tmp_path / 'policy.json'
+    path.write_text(PIKE_STYLE)
+    result = run(capsys, tmp_path, path=str(path), rules=['add_member', 'not_there'], state='absent')
+    assert result['changed'] is True
+    assert result['restart_required'] is True
+    assert result['removed_rules'] == ['add_member']
+    assert json.loads(path.read_text()) == {'context_is_admin': 'role:admin', 'get_image': ''}
+    again = run(capsys, tmp_path, path=str(path), rules=['add_member'], state='absent')
+    assert again['changed'] is False and again['restart_required'] is False
+
+
+def test_absent_never_creates_file(capsys, tmp_path, policy):
+    result = run(capsys, tmp_path, path=str(policy), rules=['add_member'], state='absent')
+    assert result['changed'] is False
+    assert not policy.exists()
+
+
+def test_exclusive_without_rules_writes_empty_mapping(capsys, tmp_path):
+    path = tmp_path / 'policy.json'
+    path.write_text(PIKE_STYLE)
+    result = run(capsys, tmp_path, path=str(path), exclusive=True)
+    assert result['changed'] is True and result['restart_required'] is True
+    assert result['changed_rules'] == ['context_is_admin', 'add_member', 'get_image']
+    assert path.exists() and path.read_text() == '{}\n'
+
+
+def test_exclusive_keeps_file_order(capsys, tmp_path):
+    path = tmp_path / 'policy.json'
+    path.write_text(PIKE_STYLE)
+    run(capsys, tmp_path, path=str(path), exclusive=True,
+        rules={'get_image': 'role:reader', 'publicize_image': 'role:admin', 'context_is_admin': 'role:admin'})
+    assert list(json.loads(path.read_text())) == ['context_is_admin', 'get_image', 'publicize_image']
+
+
+def test_backup(capsys, tmp_path):
+    path = tmp_path / 'policy.json'
+    path.write_text(PIKE_STYLE)
+    result = run(capsys, tmp_path, path=str(path), rules={'add_member': '!'}, backup=True)
+    assert result['changed'] is True
+    backup = result['backup_file']
+    assert os.path.dirname(backup) == str(tmp_path)
+    with open(backup) as handle:
+        assert handle.read() == PIKE_STYLE
+    again = run(capsys, tmp_path, path=str(path), rules={'add_member': '!'}, backup=True)
+    assert 'backup_file' not in again
+
+
+def test_mode_applied_and_kept(capsys, tmp_path, policy):
+    run(capsys, tmp_path, path=str(policy), rules={'add_member': '!'}, mode='0640')
+    assert stat.S_IMODE(policy.stat().st_mode) == 0o640
+    # a later write without mode keeps the file's mode
+    run(capsys, tmp_path, path=str(policy), rules={'add_member': 'role:admin'})
+    assert stat.S_IMODE(policy.stat().st_mode) == 0o640
+    result = run(capsys, tmp_path, diff=True, path=str(policy), rules={'add_member': 'role:admin'}, mode='0644')
+    assert result['changed'] is True
+    assert result['diff'][1]['before'] == {'mode': '0640'} and result['diff'][1]['after'] == {'mode': '0644'}
+
+
+def test_open_rule_warning(capsys, tmp_path, policy):
+    result = run(capsys, tmp_path, path=str(policy), rules={'publicize_image': '', 'add_member': '@'})
+    assert any('publicize_image, add_member let every authenticated user through' in w for w in result['warnings'])
+    result = run(capsys, tmp_path, path=str(policy), rules={'publicize_image': '!', 'add_member': '!'}, allow_open_rules=True)
+    assert not result.get('warnings')
+    result = run(capsys, tmp_path, path=str(policy), rules={'publicize_image': ''}, allow_open_rules=True)
+    assert not result.get('warnings')
+
+
+def test_world_writable_warning(capsys, tmp_path, policy):
+    result = run(capsys, tmp_path, path=str(policy), rules={'add_member': '!'}, mode='0666')
+    assert any('world-writable' in w for w in result['warnings'])
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'rules': {'publicise_image': 'role:admin'}}, "unknown rule name 'publicise_image' (did you mean 'publicize_image'?)"),
+    ({'rules': {'add_member': 'role:admin or'}}, "rule 'add_member': invalid check string \"role:admin or\": a check is missing after 'or'"),
+    ({'rules': {'add_member': '(role:admin'}}, "unbalanced '(': missing ')'"),
+    ({'rules': {'add_member': 'rule:nowhere'}}, "'rule:nowhere' points to no rule"),
+    ({'rules': {'add_member': 5}}, 'the check string must be a string'),
+    ({'rules': ['add_member']}, 'a list of names is only accepted with state=absent'),
+    ({'rules': {}, 'exclusive': True, 'state': 'absent'}, 'exclusive applies to state=present only'),
+    ({'rules': ['context_is_admin_helper'], 'state': 'absent'}, "cannot remove rule 'context_is_admin_helper'"),
+])
+def test_invalid_input_leaves_file_untouched(capsys, tmp_path, args, message):
+    path = tmp_path / 'policy.json'
+    content = '{"context_is_admin_helper": "role:admin", "get_image": "rule:context_is_admin_helper"}'
+    path.write_text(content)
+    before = os.stat(path)
+    result = run(capsys, tmp_path, path=str(path), **args)
+    assert result['_rc'] == 1 and result['failed'] is True
+    assert message in result['msg']
+    assert '\n' not in result['msg']
+    assert 'exception' not in result
+    assert path.read_text() == content
+    assert os.stat(path).st_mtime_ns == before.st_mtime_ns
+    assert os.listdir(tmp_path) == ['policy.json']
+
+
+def test_validate_false_skips_checks(capsys, tmp_path, policy):
+    result = run(capsys, tmp_path, path=str(policy), rules={'custom': 'whatever'}, validate=False)
+    assert result['changed'] is True
+    assert policy.read_text() == '"custom": "whatever"\n'
+
+
+def test_allow_unknown_rules(capsys, tmp_path, policy):
+    result = run(capsys, tmp_path, path=str(policy), rules={'new_in_next_release': 'role:admin'}, allow_unknown_rules=True)
+    assert result['changed'] is True
+
+
+@pytest.mark.parametrize('name, content, message', [
+    ('policy.json', '{"a": "b",}', 'not valid JSON'),
+    ('policy.yaml', 'a: [b\n', 'not valid YAML'),
+    ('policy.yaml', '- a\n', 'expected a mapping'),
+    ('policy.yaml', 'a: ""\na: "!"\n', "rule 'a' is defined twice"),
+])
+def test_unreadable_file_refused_unless_force(capsys, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    result = run(capsys, tmp_path, path=str(path), rules={'add_member': '!'})
+    assert result['failed'] is True
+    assert message in result['msg'] and 'force=true' in result['msg']
+    assert '\n' not in result['msg']
+    assert path.read_text() == content
+
+    result = run(capsys, tmp_path, path=str(path), rules={'add_member': '!'}, force=True, backup=True)
+    assert result['changed'] is True and result['restart_required'] is True
+    with open(result['backup_file']) as handle:
+        assert handle.read() == content
+    assert any('replaced' in w for w in result['warnings'])
+
+
+def test_missing_folder(capsys, tmp_path):
+    path = tmp_path / 'nope' / 'policy.yaml'
+    result = run(capsys, tmp_path, path=str(path), rules={'add_member': '!'})
+    assert result['failed'] is True
+    assert result['msg'] == f'folder {tmp_path / "nope"} does not exist (the policy file {path} cannot be created there)'
+    assert not path.parent.exists()
+
+
+def test_path_is_a_folder(capsys, tmp_path):
+    result = run(capsys, tmp_path, path=str(tmp_path), rules={'add_member': '!'})
+    assert result['failed'] is True and 'is a folder' in result['msg']
+
+
+def test_format_override_and_detection(capsys, tmp_path):
+    path = tmp_path / 'policy'
+    run(capsys, tmp_path, path=str(path), rules={'add_member': '!'}, format='json')
+    assert json.loads(path.read_text()) == {'add_member': '!'}
+    # without format, the content tells it is JSON
+    result = run(capsys, tmp_path, path=str(path), rules={'get_image': 'role:reader'})
+    assert result['format'] == 'json'
+    assert json.loads(path.read_text()) == {'add_member': '!', 'get_image': 'role:reader'}
+
+
+def test_rules_as_json_string(capsys, tmp_path, policy):
+    result = run(capsys, tmp_path, path=str(policy), rules='{"add_member": "!"}')
+    assert result['changed'] is True and result['rules'] == {'add_member': '!'}
+
+
+def test_no_temporary_files_left(capsys, tmp_path, policy):
+    for check in ('!', 'role:admin', '!'):
+        run(capsys, tmp_path, path=str(policy), rules={'add_member': check})
+    assert sorted(os.listdir(policy.parent)) == ['policy.yaml']
