@@ -36,6 +36,10 @@ _LEGACY_REGISTRY_PORT=9391
 _LEGACY_INSTALL_STAMP="glance=${_LEGACY_GLANCE_VERSION} virtualenv=${_LEGACY_VIRTUALENV_VERSION} layout=1"
 _LEGACY_DEBS="python2.7 python2.7-minimal libpython2.7 libpython2.7-minimal libpython2.7-stdlib python2.7-dev libpython2.7-dev libssl1.1 libffi7"
 
+# Every public function starts with "local -; set +e +u +o pipefail": the
+# caller's errexit/nounset/pipefail (lib.sh sets them) are restored on return,
+# and a failing step is handled here instead of ending the caller.
+
 _legacy_err() { printf 'legacy glance: %s\n' "$*" >&2; }
 _legacy_say() { printf 'legacy glance: %s\n' "$*" >&2; }
 
@@ -43,8 +47,9 @@ _legacy_say() { printf 'legacy glance: %s\n' "$*" >&2; }
 _legacy_paths() {
     if [ -z "${CLOUD_DIR:-}" ]; then
         CLOUD_DIR="$(cd "$_LEGACY_SRC_DIR/../.." && pwd)/.cloud"
-        export CLOUD_DIR
     fi
+    case "$CLOUD_DIR" in /*) ;; *) CLOUD_DIR="$PWD/$CLOUD_DIR" ;; esac
+    export CLOUD_DIR
     _L_HOME="$CLOUD_DIR/legacy"              # installed software
     _L_PY27="$_L_HOME/py27"                  # CPython 2.7 unpacked from .debs
     _L_TOOLS="$_L_HOME/tools"                # Python 3 venv holding virtualenv
@@ -303,6 +308,8 @@ _legacy_install_etc() {
 }
 
 legacy_install() {
+    local -
+    set +e +u +o pipefail
     _legacy_paths
     local stamp="$_L_HOME/.installed"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$_LEGACY_INSTALL_STAMP" ] &&
@@ -445,6 +452,8 @@ _legacy_write_paste() {
 }
 
 legacy_configure() {
+    local -
+    set +e +u +o pipefail
     _legacy_paths
     local flavor
     flavor="$(_legacy_auth_flavor)" || return 1
@@ -484,9 +493,9 @@ legacy_configure() {
 # True if process $1 is the parent of server $2 (api or registry) of this
 # CLOUD_DIR: its command line names our config file and it leads its session.
 _legacy_is_ours() {
-    local pid="$1" name="$2" stat
-    tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" |
-        grep -qF "glance-$name --config-file $_L_CONF/glance-$name.conf" || return 1
+    local pid="$1" name="$2" cmd stat
+    cmd="$(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline")" || return 1
+    [[ "$cmd" == *"glance-$name --config-file $_L_CONF/glance-$name.conf"* ]] || return 1
     stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
     local -a f
     # Fields after the command: state ppid pgrp session ...
@@ -574,7 +583,7 @@ _legacy_start_one() {
         sleep 0.5
     done
     _legacy_err "glance-legacy-$name did not answer $want at $url (last: ${code:-none}); end of $log:"
-    tail -n 40 "$log" >&2 2>/dev/null
+    tail -n 40 "$log" >&2 2>/dev/null || true
     return 1
 }
 
@@ -631,6 +640,8 @@ PY
 }
 
 legacy_start() {
+    local -
+    set +e +u +o pipefail
     _legacy_paths
     if [ ! -f "$_L_CONF/glance-api.conf" ] || [ ! -f "$_L_CONF/glance-registry.conf" ]; then
         _legacy_err "not configured yet: run legacy_configure first"
@@ -654,11 +665,11 @@ _legacy_stop_wait() {
         sleep 0.25
     done
     if kill -0 "$pid" 2>/dev/null; then
-        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
         sleep 0.5
     fi
     # Workers left behind in the group, if any.
-    kill -TERM -- "-$pid" 2>/dev/null
+    kill -TERM -- "-$pid" 2>/dev/null || true
     if kill -0 "$pid" 2>/dev/null; then
         _legacy_err "glance-legacy-$name (pid $pid) did not stop"
         return 1
@@ -667,12 +678,14 @@ _legacy_stop_wait() {
 }
 
 legacy_stop() {
+    local -
+    set +e +u +o pipefail
     _legacy_paths
     local name pid i rc=0
     local -a names=() pids=()
     for name in api registry; do
         if pid="$(_legacy_pid "$name")"; then
-            kill -TERM "$pid" 2>/dev/null
+            kill -TERM "$pid" 2>/dev/null || true
             names+=("$name")
             pids+=("$pid")
         else
@@ -686,6 +699,8 @@ legacy_stop() {
 }
 
 legacy_status() {
+    local -
+    set +e +u +o pipefail
     _legacy_paths
     local name pid url code rc=0
     for name in registry api; do
