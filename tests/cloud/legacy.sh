@@ -26,6 +26,21 @@
 #   GLANCE_SERVICE_PASSWORD    password of the service user `glance` (project
 #                              `service`, domain Default)
 #   GLANCE_LEGACY_AUTH         paste flavor: keystone (default) or trusted-auth
+#                              (no Keystone: callers send X-Identity-Status,
+#                              X-Tenant-Id, X-User-Id, X-Roles themselves)
+#
+# What the keystone flavor needs from Keystone (legacy_start checks it): the
+# user `glance` with role `service` (or `admin`) in project `service`, and an
+# identity endpoint of interface "admin" in the catalog, any region:
+# keystonemiddleware 4.17 validates tokens only there (without it every
+# authenticated request answers 500, EndpointNotFound).
+#
+# Files: software in $CLOUD_DIR/legacy/; config, policy.json (never
+# overwritten once there), SQLite database and image files in
+# $CLOUD_DIR/glance-legacy/; logs $CLOUD_DIR/log/glance-legacy-{api,registry}.log
+# (one line per request from eventlet's wsgi server, e.g.
+# '... INFO eventlet.wsgi.server [-] 127.0.0.1 - - [date] "GET /v1/images/detail HTTP/1.1" 200 1234 0.02');
+# pid files $CLOUD_DIR/run/glance-legacy-{api,registry}.pid.
 
 _LEGACY_SRC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 _LEGACY_GLANCE_VERSION=15.0.2
