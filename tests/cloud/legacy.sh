@@ -93,40 +93,48 @@ _legacy_offline_dir() {
 
 # ---------------------------------------------------------------- install --
 
-# Prints the Debian mirror URI found in the machine's apt sources.
+# Prints the Debian mirror URI found in the machine's apt sources: among
+# their "deb" entries that are not -security suites, the first signed with
+# Debian's archive keyring, else the first whose URI ends in /debian.
 _legacy_apt_uri() {
     if [ -n "${GLANCE_LEGACY_APT_URI:-}" ]; then
         printf '%s\n' "$GLANCE_LEGACY_APT_URI"
         return 0
     fi
-    local f uri=""
-    # deb822 files first: the URIs of a stanza whose suites are not -security.
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        uri="$(awk '
-            BEGIN { IGNORECASE = 1 }
-            /^[ \t]*$/ { if (u != "" && s !~ /-security/ && t ~ /(^|[ \t])deb([ \t]|$)/) { print u; exit } u = ""; s = ""; t = ""; next }
-            /^URIs:/ { u = $2 }
-            /^Suites:/ { s = $0 }
-            /^Types:/ { t = $0 }
-            END { if (u != "" && s !~ /-security/ && t ~ /(^|[ \t])deb([ \t]|$)/) print u }
-        ' "$f" | head -n 1)"
-        [ -n "$uri" ] && break
+    local f uri
+    local -a files=()
+    for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] && files+=("$f")
     done
+    # One line per entry: URI, suites, signed-by (deb822 stanzas and one-line
+    # "deb [options] URI suite components" entries).
+    uri="$([ "${#files[@]}" -gt 0 ] && awk '
+        function flush() {
+            if (u != "" && t ~ /(^|[ \t])deb([ \t]|$)/) print u "\t" su "\t" k
+            u = ""; su = ""; k = ""; t = ""
+        }
+        FNR == 1 { flush() }
+        /^[ \t]*#/ { next }
+        /^[ \t]*$/ { flush(); next }
+        /^URIs:/ { u = $2; next }
+        /^Suites:/ { su = $0; next }
+        /^Types:/ { t = $0; next }
+        /^Signed-By:/ { k = $0; next }
+        $1 == "deb" {
+            flush()
+            i = 2; opts = ""
+            if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) { opts = opts " " $i; i++ } opts = opts " " $i; i++ }
+            print $i "\t" $(i + 1) "\t" opts
+        }
+        END { flush() }
+    ' "${files[@]}" | awk -F '\t' '
+        $2 ~ /-security/ { next }
+        $1 ~ /\/debian\/?$/ && first == "" { first = $1 }
+        $3 ~ /debian-archive-keyring/ && keyed == "" { keyed = $1 }
+        END { if (keyed != "") print keyed; else if (first != "") print first }
+    ')"
     if [ -z "$uri" ]; then
-        for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-            [ -f "$f" ] || continue
-            uri="$(awk '
-                $1 == "deb" {
-                    i = 2
-                    if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
-                    if ($(i + 1) !~ /-security/) { print $i; exit }
-                }' "$f" | head -n 1)"
-            [ -n "$uri" ] && break
-        done
-    fi
-    if [ -z "$uri" ]; then
-        _legacy_err "no Debian mirror found in /etc/apt/sources.list{,.d}; set GLANCE_LEGACY_APT_URI or GLANCE_LEGACY_OFFLINE_DIR"
+        _legacy_err "no Debian mirror found in the apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d/); set GLANCE_LEGACY_APT_URI, or GLANCE_LEGACY_OFFLINE_DIR to the offline bundle"
         return 1
     fi
     printf '%s\n' "$uri"
