@@ -287,7 +287,9 @@ _legacy_install_glance() {
             "$_L_VENV/bin/python" -m pip install -q -c "$pins" "glance==$_LEGACY_GLANCE_VERSION" >&2 ||
             { _legacy_err "pip install glance==$_LEGACY_GLANCE_VERSION with $pins failed"; return 1; }
     fi
-    if ! _legacy_env "$_L_VENV/bin/python" -m pip check >&2; then
+    local check
+    if ! check="$(_legacy_env "$_L_VENV/bin/python" -m pip check 2>&1)"; then
+        printf '%s\n' "$check" >&2
         _legacy_err "pip check failed in $_L_VENV"
         return 1
     fi
