@@ -129,7 +129,7 @@ def run(module):
         except PolicyFileError as exc:
             if not params['force']:
                 raise _Failure(
-                    f'{path} is {exc}; it was left untouched (force=true replaces its content)'
+                    f'{path}: {exc}; the file was left untouched (force=true replaces its content)'
                 ) from None
             unreadable = str(exc)
 
@@ -160,7 +160,7 @@ def run(module):
         restart_required=plan.restart_required or unreadable is not None,
     )
     if unreadable is not None:
-        module.warn(f'{path} was {unreadable}; its content is replaced (force=true)')
+        module.warn(f'{path}: {unreadable}; its content was replaced (force=true)')
 
     if must_write and not module.check_mode:
         if exists and params['backup']:
