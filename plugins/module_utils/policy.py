@@ -479,7 +479,7 @@ def _suggest(name, known):
 
 
 def validate_plan(plan, requested, state='present', allow_unknown_rules=False,
-                  known_names=KNOWN_RULE_NAMES, defaults=GLANCE_CURRENT_DEFAULTS):
+                  known_names=KNOWN_RULE_NAMES, defaults=None):
     """Problems that must stop the write, each one line; an empty list means valid.
 
     - every requested rule name is known to Glance (current or Pike), or is a helper
@@ -490,6 +490,8 @@ def validate_plan(plan, requested, state='present', allow_unknown_rules=False,
     - no rule still referenced by the result is removed unless Glance has a default for it;
     - no reference loop goes through a requested rule.
     """
+    if defaults is None:
+        defaults = GLANCE_CURRENT_DEFAULTS
     errors = []
     after = plan.after
     resolve = _resolver(after, defaults)
@@ -541,9 +543,9 @@ def validate_plan(plan, requested, state='present', allow_unknown_rules=False,
     return errors
 
 
-def open_rules(plan, requested, defaults=GLANCE_CURRENT_DEFAULTS):
+def open_rules(plan, requested, defaults=None):
     """Requested rules that this change opens to every authenticated user."""
-    resolve = _resolver(plan.after, defaults)
+    resolve = _resolver(plan.after, GLANCE_CURRENT_DEFAULTS if defaults is None else defaults)
     touched = set(plan.added) | set(plan.updated)
     found = []
     for name in requested:

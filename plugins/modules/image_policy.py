@@ -27,8 +27,8 @@ notes:
   - On Glance 15 (Pike) every rule missing from the file falls back to C(default), which is
     C(role:admin) there.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - ansible.builtin.files
-  - cloudimage.glance.attributes
 attributes:
   check_mode:
     support: full
@@ -39,7 +39,6 @@ attributes:
   platform:
     support: full
     platforms: posix
-    description: Target OS/families that can be operated against.
 options:
   path:
     description:
@@ -118,7 +117,7 @@ seealso:
     description: The grammar of a policy rule.
     link: https://docs.openstack.org/oslo.policy/latest/admin/policy-yaml-file.html
 author:
-  - cloudimage.glance maintainers
+  - cloudimage.glance maintainers (@cloudimage)
 '''
 
 EXAMPLES = r'''
