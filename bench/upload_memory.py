@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Upload a large sparse file to the local test cloud with three clients, side by side.
 
 Measures wall time and peak resident memory (RSS) of:
@@ -104,9 +103,9 @@ def main():
     print('upload of %d MiB (sparse file) to %s' % (args.size_mib, args.cloud))
     print('%-28s %9s %12s %9s %9s %10s' % ('client', 'seconds', 'peak RSS MiB', 'time x', 'RSS x', 'MiB/s'))
     for row in rows:
-        print('%-28s %9.2f %12.1f %9.2f %9.2f %10.1f' % (row['client'], row['seconds'], row['peak_rss_mib'],
-                                                        row['time_vs_module'], row['rss_vs_module'],
-                                                        row['throughput_mib_s']))
+        print('%-28s %9.2f %12.1f %9.2f %9.2f %10.1f' % (
+            row['client'], row['seconds'], row['peak_rss_mib'], row['time_vs_module'], row['rss_vs_module'],
+            row['throughput_mib_s']))
     os.makedirs(os.path.join(REPO, 'bench', 'results'), exist_ok=True)
     with open(os.path.join(REPO, 'bench', 'results', 'upload_memory.json'), 'w') as handle:
         json.dump({'size_mib': args.size_mib, 'rows': rows}, handle, indent=2)

@@ -10,4 +10,6 @@ import sys
 
 del sys.argv[1:]
 
-from keystone.wsgi.api import application  # noqa: E402,F401
+from keystone.wsgi.api import application as _keystone_application  # noqa: E402
+
+application = _keystone_application
