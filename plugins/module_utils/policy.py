@@ -558,3 +558,16 @@ def open_rules(plan, requested, defaults=None):
         if is_open(tree, resolve):
             found.append(name)
     return found
+
+
+def unparsable_rules(rules, skip=()):
+    """Names of rules whose check string oslo.policy would not understand (Glance then denies everyone)."""
+    found = []
+    for name, text in rules.items():
+        if name in skip:
+            continue
+        try:
+            parse_check_string(text)
+        except CheckStringError:
+            found.append(name)
+    return found

@@ -21,6 +21,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils.policy import (
     normalize_requested,
     open_rules,
     plan_rules,
+    unparsable_rules,
     render_rules,
     rules_for_diff,
     validate_plan,
@@ -140,6 +141,13 @@ def run(module):
         if errors:
             more = f' (and {len(errors) - 1} more problem(s))' if len(errors) > 1 else ''
             raise _Failure(f'{errors[0]}{more}; {path} was left untouched', problems=errors)
+
+    if params['validate']:
+        broken = unparsable_rules(plan.after, skip=requested)
+        if broken:
+            module.warn(
+                f"rule(s) {', '.join(broken)} of {path} have check strings Glance cannot parse"
+                ' (it denies them to everyone); this task left them as they are')
 
     if state == 'present' and not params['allow_open_rules']:
         opened = open_rules(plan, requested)

@@ -19,6 +19,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils.policy import (
     plan_rules,
     render_rules,
     rules_for_diff,
+    unparsable_rules,
     validate_plan,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils.policy_rules import (
@@ -312,3 +313,9 @@ def test_open_rules(current, requested, expected):
 def test_pike_profile_json_matches_shipped_layout():
     rendered = json.loads(render_rules(GLANCE_PIKE_POLICY, 'json'))
     assert list(rendered) == list(GLANCE_PIKE_POLICY)
+
+
+def test_unparsable_rules():
+    rules = {'a': '', 'b': 'role:x or', 'c': 'admin', 'd': 'role:x'}
+    assert unparsable_rules(rules) == ['b', 'c']
+    assert unparsable_rules(rules, skip={'b': None}) == ['c']

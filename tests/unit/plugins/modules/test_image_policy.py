@@ -164,6 +164,17 @@ def test_open_rule_warning(capsys, tmp_path, policy):
     assert not result.get('warnings')
 
 
+def test_warns_about_unparsable_rules_it_keeps(capsys, tmp_path):
+    path = tmp_path / 'policy.json'
+    path.write_text('{"get_image": "role:reader or", "add_member": "role:admin and"}')
+    result = run(capsys, tmp_path, path=str(path), rules={'add_member': 'role:admin'})
+    assert result['changed'] is True
+    assert result['warnings'] == [
+        f"rule(s) get_image of {path} have check strings Glance cannot parse (it denies them to everyone); this task left them as they are"
+    ]
+    assert json.loads(path.read_text()) == {'get_image': 'role:reader or', 'add_member': 'role:admin'}
+
+
 def test_world_writable_warning(capsys, tmp_path, policy):
     result = run(capsys, tmp_path, path=str(policy), rules={'add_member': '!'}, mode='0666')
     assert any('world-writable' in w for w in result['warnings'])
