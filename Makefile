@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 REPO := $(CURDIR)
 export OS_CLIENT_CONFIG_FILE := $(REPO)/.cloud/clouds.yaml
 export ANSIBLE_COLLECTIONS_PATH := $(REPO)/.ansible/collections
+export ANSIBLE_PYTHON_INTERPRETER := $(REPO)/$(VENV)/bin/python
 # Quiet, reproducible ansible runs in tests.
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := 0

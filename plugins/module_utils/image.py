@@ -60,6 +60,9 @@ class ImageTask:
         self.version = client.version
         self.check_mode = module.check_mode
         self.expected, self.size = validate(self.params, self.version)
+        if self.version == '1' and self.params.get('properties'):
+            # v1 carries property names in HTTP headers; the server stores them in lowercase.
+            self.params['properties'] = {str(k).lower(): v for k, v in self.params['properties'].items()}
         self.owner_id = client.resolve_project(self.params['owner']) if self.params.get('owner') else None
 
     # -- helpers --------------------------------------------------------

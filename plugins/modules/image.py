@@ -112,6 +112,8 @@ options:
     description:
       - Custom properties. Values are compared as the strings Glance stores
         (V(true) as C(True)).
+      - On v1, names travel in HTTP headers and the server stores them in lowercase; they
+        are compared in lowercase there.
       - Read-only or reserved names (C(id), C(os_hash_value), C(os_glance_*), ...) and names
         of image attributes are refused.
     type: dict

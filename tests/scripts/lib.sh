@@ -4,6 +4,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=$REPO/.venv/bin
 export PATH=$BIN:$PATH
 export OS_CLIENT_CONFIG_FILE=$REPO/.cloud/clouds.yaml
+# Modules run with the venv that holds openstacksdk, not whatever python3 is found first.
+export ANSIBLE_PYTHON_INTERPRETER=$BIN/python
 # Outside the repo: inside it, ansible-test would ask git and find the copy ignored.
 COLLECTION_TREE=${TMPDIR:-/tmp}/cloudimage-glance-$(printf %s "$REPO" | md5sum | cut -c1-8)/ansible_collections/cloudimage/glance
 
