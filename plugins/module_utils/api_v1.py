@@ -91,8 +91,9 @@ class ImageApiV1:
                                  headers=headers).json()['image']
 
     def upload(self, image_id, body, size):
-        headers = {'Content-Type': 'application/octet-stream', 'Content-Length': str(size),
-                   'x-image-meta-size': str(size), 'x-glance-registry-purge-props': 'false'}
+        # The body knows its length (len()), so the client sends Content-Length itself.
+        headers = {'Content-Type': 'application/octet-stream', 'x-image-meta-size': str(size),
+                   'x-glance-registry-purge-props': 'false'}
         return self.http.request('PUT', _path(image_id), 'upload_image', 'image %s' % image_id,
                                  data=body, headers=headers, retry=False).json()['image']
 

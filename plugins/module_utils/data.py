@@ -77,14 +77,20 @@ class HashingReader:
 
     Iterating it is what streams the upload; ``digests()`` is valid once the
     iteration has finished, and ``size`` counts the bytes actually sent.
+    ``len()`` is the expected size, so the HTTP client sends a Content-Length
+    rather than a chunked body.
     """
 
-    def __init__(self, path, algorithms, chunk_size=CHUNK_SIZE):
+    def __init__(self, path, algorithms, chunk_size=CHUNK_SIZE, expected_size=None):
         self.path = path
+        self.expected_size = os.path.getsize(path) if expected_size is None else expected_size
         self.hashes = {name: hashlib.new(name) for name in set(algorithms)}
         self.chunk_size = chunk_size
         self.size = 0
         self.finished = False
+
+    def __len__(self):
+        return self.expected_size
 
     def __iter__(self):
         with open(self.path, 'rb') as handle:

@@ -153,7 +153,8 @@ class ImageTask:
             return None
         raw = self.create_record(fields, properties, tags)
         try:
-            raw = self.fill_data(raw, tracker, created=True)
+            if self.params.get('filename') or self.params.get('url'):
+                raw = self.fill_data(raw, tracker, created=True)
             if protect:
                 raw = self.set_fields(raw, {'protected': True})
         except GlanceError:

@@ -10,6 +10,7 @@ openstacksdk image proxy, which hides or rewrites parts of those requests.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -73,9 +74,9 @@ def server_message(body):
             if isinstance(value, dict) and isinstance(value.get('message'), str):
                 return one_line(value['message'])
         return one_line(body)
-    text = one_line(_TAGS.sub(' ', body))
-    # webob pages repeat the status line as <title> and <h1>: keep it once.
-    match = re.match(r'^(\d{3} [A-Za-z ]+?) \1 (.*)$', text)
+    text = one_line(html.unescape(_TAGS.sub(' ', body)))
+    # Error pages repeat their status line (<title> and <h1>): keep it once.
+    match = re.match(r'^((?:\d{3} )?[A-Za-z ]+?) \1 (.*)$', text)
     if match:
         text = '%s: %s' % (match.group(1), match.group(2))
     return text.strip()

@@ -70,6 +70,8 @@ def test_choose_version_refuses(requested, offered, text):
     ('{"message": "Image quota exceeded"}', 'Image quota exceeded'),
     ('', ''),
     ('plain\ntext', 'plain text'),
+    ('<html><title>Bad Request</title><h1>Bad Request</h1>Invalid HTTP Header: &#x27;X&#x27;</html>',
+     "Bad Request: Invalid HTTP Header: 'X'"),
 ])
 def test_server_message(body, message):
     assert server_message(body) == message
