@@ -12,6 +12,7 @@ import tempfile
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible.module_utils.common.validation import check_type_dict
 
+from ansible_collections.cloudimage.glance.plugins.module_utils.common import connection_argument_spec
 from ansible_collections.cloudimage.glance.plugins.module_utils.policy import (
     HAS_YAML,
     PolicyError,
@@ -29,7 +30,10 @@ from ansible_collections.cloudimage.glance.plugins.module_utils.policy import (
 
 
 def argument_spec():
+    # The connection options are accepted (and ignored) so that module_defaults
+    # set for the whole action group do not make this local-file module fail.
     return dict(
+        connection_argument_spec(),
         path=dict(type='path', required=True, aliases=['dest']),
         rules=dict(type='raw', default={}),
         state=dict(type='str', default='present', choices=['present', 'absent']),

@@ -29,6 +29,7 @@ notes:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
+  - cloudimage.glance.group_options
 attributes:
   check_mode:
     support: full
@@ -39,6 +40,11 @@ attributes:
   platform:
     support: full
     platforms: posix
+  action_group:
+    description: Use C(group/cloudimage.glance.glance) in C(module_defaults) to set common options.
+    support: full
+    membership:
+      - cloudimage.glance.glance
 options:
   path:
     description:

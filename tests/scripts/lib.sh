@@ -6,6 +6,8 @@ export PATH=$BIN:$PATH
 export OS_CLIENT_CONFIG_FILE=$REPO/.cloud/clouds.yaml
 # Modules run with the venv that holds openstacksdk, not whatever python3 is found first.
 export ANSIBLE_PYTHON_INTERPRETER=$BIN/python
+# The policy validator of the test cloud's Glance (image_policy integration tests).
+export GLANCE_POLICY_VALIDATOR=$REPO/.cloud/venv/bin/oslopolicy-validator
 # Outside the repo: inside it, ansible-test would ask git and find the copy ignored.
 COLLECTION_TREE=${TMPDIR:-/tmp}/cloudimage-glance-$(printf %s "$REPO" | md5sum | cut -c1-8)/ansible_collections/cloudimage/glance
 
