@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 
@@ -93,16 +94,26 @@ class HashingReader:
         return self.expected_size
 
     def __iter__(self):
-        with open(self.path, 'rb') as handle:
+        # hashlib releases the GIL on large buffers: hash each chunk in a second
+        # thread while the caller sends it, so hashing adds no time to the upload.
+        with open(self.path, 'rb') as handle, ThreadPoolExecutor(max_workers=1) as hasher:
+            pending = None
             while True:
                 chunk = handle.read(self.chunk_size)
                 if not chunk:
                     break
-                for digest in self.hashes.values():
-                    digest.update(chunk)
+                if pending is not None:
+                    pending.result()
+                pending = hasher.submit(self._update, chunk)
                 self.size += len(chunk)
                 yield chunk
+            if pending is not None:
+                pending.result()
         self.finished = True
+
+    def _update(self, chunk):
+        for digest in self.hashes.values():
+            digest.update(chunk)
 
     def consume(self):
         """Read the whole file without sending it (comparing local data with the server's)."""
