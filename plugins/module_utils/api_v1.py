@@ -111,7 +111,8 @@ class ImageApiV1:
     def add_member(self, image_id, member_id, can_share=None):
         """Add or update a member. ``can_share`` None keeps an existing member's value (new: false)."""
         body = None if can_share is None else {'member': {'can_share': bool(can_share)}}
-        self.http.request('PUT', _path(image_id, 'members', member_id), 'add_member',
+        # Pike checks both member PUTs against modify_member (add_member is the v2 rule).
+        self.http.request('PUT', _path(image_id, 'members', member_id), 'modify_member',
                           'image %s member %s' % (image_id, member_id), json_body=body, ok=(200, 204))
         return True
 
@@ -126,7 +127,7 @@ class ImageApiV1:
             dict(member_id=m['member_id'], **({} if m.get('can_share') is None else {'can_share': bool(m['can_share'])}))
             for m in memberships
         ]}
-        self.http.request('PUT', _path(image_id, 'members'), 'add_member', 'image %s' % image_id,
+        self.http.request('PUT', _path(image_id, 'members'), 'modify_member', 'image %s' % image_id,
                           json_body=body, ok=(200, 204))
 
     def set_member_status(self, image_id, member_id, status):
