@@ -5,16 +5,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.images import normalize_v1, v1_headers_to_image
+from ansible_collections.cloudimage.glance.plugins.module_utils.transport import image_path
 
 PAGE_SIZE = 200
 
 
 def _path(image_id, *rest):
-    return '/'.join(['/v1/images', quote(image_id, safe='')] + [quote(part, safe='') for part in rest])
+    return image_path('1', image_id, *rest)
 
 
 def v1_header_value(value):

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import json
 
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.images import normalize_v2
+from ansible_collections.cloudimage.glance.plugins.module_utils.transport import image_path
 
 PATCH_MEDIA_TYPE = 'application/openstack-images-v2.1-json-patch'
 PAGE_SIZE = 200
 
 
 def _path(image_id, *rest):
-    return '/'.join(['/v2/images', quote(image_id, safe='')] + [quote(part, safe='') for part in rest])
+    return image_path('2', image_id, *rest)
 
 
 class ImageApiV2:

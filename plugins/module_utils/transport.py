@@ -14,6 +14,7 @@ import html
 import json
 import re
 import time
+from urllib.parse import quote
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError, one_line
 
@@ -125,6 +126,12 @@ class Http:
         if response.status_code in ok or response.status_code in tolerate:
             return response
         raise error_from_response(response, action, target)
+
+
+def image_path(version, image_id, *rest):
+    """``/v<version>/images/<id>/<rest...>`` with every part quoted."""
+    parts = ['/v%s/images' % version, quote(image_id, safe='')] + [quote(part, safe='') for part in rest]
+    return '/'.join(parts)
 
 
 def describe(action, target):
