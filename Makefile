@@ -13,13 +13,14 @@ export ANSIBLE_PYTHON_INTERPRETER := $(REPO)/$(VENV)/bin/python
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := 0
 
-.PHONY: help venv collection cloud cloud-stop cloud-status demo test sanity units integration lint molecule clean
+.PHONY: help venv collection cloud cloud-stop cloud-status demo test sanity units integration lint molecule docs bench clean
 
 help:
 	@echo "make demo        venv + collection + local cloud, then run playbooks/demo.yml"
 	@echo "make test        sanity, unit, integration, lint and molecule tests, with a summary"
 	@echo "make cloud       install (once) and start the local test cloud; make cloud-stop stops it"
 	@echo "make sanity | units | integration | lint | molecule   one stage of make test"
+	@echo "make docs        module pages in docs/modules; make bench runs the benchmarks"
 
 venv: $(VENV)/.installed
 
@@ -63,6 +64,15 @@ lint: venv collection
 
 molecule: venv collection
 	tests/scripts/molecule
+
+# Module pages in docs/modules, from the modules' own documentation.
+docs: venv collection
+	$(BIN)/python docs/build_module_docs.py
+
+# Side-by-side benchmarks against the local test cloud (results in bench/results).
+bench: venv collection cloud
+	$(BIN)/python bench/upload_memory.py --repeat 3
+	$(BIN)/python bench/members.py
 
 clean:
 	rm -rf build .ansible tests/output collections
