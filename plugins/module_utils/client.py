@@ -29,7 +29,9 @@ class GlanceClient:
         self.http = Http(self.conn.session, self.root, timeout=params.get('api_timeout'))
         self.version = choose_version(params.get('api_version') or 'auto', self._offered_versions(), self.root)
         self.api = ADAPTERS[self.version](self.http)
-        self._projects = {}
+        self._projects = None
+        self._projects_read = False
+        self._own = None
 
     # -- discovery ------------------------------------------------------
     def _image_endpoint_root(self):
@@ -95,39 +97,28 @@ class GlanceClient:
     def resolve_project(self, reference):
         """Project ID for a project name or ID.
 
+        Projects are read from Keystone once per task, however many are resolved.
         IDs are accepted as given when Keystone does not let these credentials
-        read other projects; names must resolve to exactly one project.
+        list projects; names must then be among the caller's own projects.
         """
-        if reference in self._projects:
-            return self._projects[reference]
-        resolved = self._lookup_project(str(reference))
-        self._projects[reference] = resolved
-        return resolved
-
-    def _lookup_project(self, reference):
-        identity = self.conn.identity
-        if KEYSTONE_ID.match(reference):
-            if reference == self.project_id:
+        reference = str(reference)
+        if reference == self.project_id:
+            return reference
+        directory = self._project_directory()
+        if directory is None:
+            if KEYSTONE_ID.match(reference):
+                # Not allowed to read other projects: trust the ID (Glance does too).
                 return reference
-            try:
-                identity.get_project(reference)
-                return reference
-            except Exception as exc:
-                if getattr(exc, 'status_code', None) == 404:
-                    raise GlanceError('project %r does not exist' % reference) from exc
-                # Not allowed to read other projects: trust the ID; the image
-                # service validates nothing more itself.
-                return reference
-        try:
-            matches = [project.id for project in identity.projects(name=reference)]
-        except Exception as exc:
-            if getattr(exc, 'status_code', None) not in (401, 403):
-                raise GlanceError('cannot look up project %r: %s' % (reference, one_line(exc))) from exc
-            # Without the right to list projects, the caller's own projects are all we can see.
             matches = [project['id'] for project in self._own_projects() if project.get('name') == reference]
             if not matches:
                 raise GlanceError('project %r not found among the projects these credentials may list; '
-                                  'give the project ID instead' % reference) from exc
+                                  'give the project ID instead' % reference)
+        elif reference in directory:
+            return reference
+        elif KEYSTONE_ID.match(reference) and not any(name == reference for name in directory.values()):
+            raise GlanceError('project %r does not exist' % reference)
+        else:
+            matches = [project_id for project_id, name in directory.items() if name == reference]
         if not matches:
             raise GlanceError('project %r does not exist' % reference)
         if len(matches) > 1:
@@ -135,10 +126,24 @@ class GlanceClient:
                               % (len(matches), reference, ', '.join(sorted(matches))))
         return matches[0]
 
+    def _project_directory(self):
+        """{project ID: name} of every project these credentials may list, or None when Keystone refuses."""
+        if not self._projects_read:
+            self._projects_read = True
+            try:
+                self._projects = {project.id: project.name for project in self.conn.identity.projects()}
+            except Exception as exc:
+                if getattr(exc, 'status_code', None) not in (401, 403):
+                    raise GlanceError('cannot list projects in Keystone: %s' % one_line(exc)) from exc
+                self._projects = None
+        return self._projects
+
     def _own_projects(self):
-        """Projects the current user has a role on (allowed to every user)."""
-        try:
-            response = self.conn.identity.get('/auth/projects', raise_exc=False)
-            return response.json().get('projects', []) if response.status_code == 200 else []
-        except Exception:
-            return []
+        """Projects the current user has a role on (allowed to every user), read once."""
+        if self._own is None:
+            try:
+                response = self.conn.identity.get('/auth/projects', raise_exc=False)
+                self._own = response.json().get('projects', []) if response.status_code == 200 else []
+            except Exception:
+                self._own = []
+        return self._own
