@@ -44,7 +44,7 @@ def client_with(may_list):
 @pytest.mark.parametrize('may_list', [True, False])
 def test_many_resolutions_read_keystone_once(may_list):
     client, identity = client_with(may_list)
-    for _ in range(50):
+    for _attempt in range(50):
         assert client.resolve_project(OTHER) == OTHER
         assert client.resolve_project('producer') == OWN
     assert identity.listed == 1
