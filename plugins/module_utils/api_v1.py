@@ -36,10 +36,6 @@ def v1_meta_headers(fields, properties=None):
 
 class ImageApiV1:
     version = '1'
-    supports_tags = False
-    supports_hidden = False
-    supports_member_status = False
-    supports_can_share = True
 
     def __init__(self, http):
         self.http = http

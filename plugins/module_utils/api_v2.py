@@ -23,10 +23,6 @@ def _path(image_id, *rest):
 
 class ImageApiV2:
     version = '2'
-    supports_tags = True
-    supports_hidden = True
-    supports_member_status = True
-    supports_can_share = False
 
     def __init__(self, http):
         self.http = http

@@ -78,9 +78,6 @@ def connection_argument_spec():
     )
 
 
-CONNECTION_OPTION_NAMES = tuple(connection_argument_spec())
-
-
 def connection_kwargs(params):
     """Map the module's common options onto ``openstack.connect`` keyword arguments.
 

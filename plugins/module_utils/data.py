@@ -88,7 +88,6 @@ class HashingReader:
         self.hashes = {name: hashlib.new(name) for name in set(algorithms)}
         self.chunk_size = chunk_size
         self.size = 0
-        self.finished = False
 
     def __len__(self):
         return self.expected_size
@@ -109,7 +108,6 @@ class HashingReader:
                 yield chunk
             if pending is not None:
                 pending.result()
-        self.finished = True
 
     def _update(self, chunk):
         for digest in self.hashes.values():

@@ -26,10 +26,9 @@ class DataPlan:
 
     NOTHING, UPLOAD, IMPORT, REPLACE = 'nothing', 'upload', 'import', 'replace'
 
-    def __init__(self, action, local_digests=None, reason=''):
+    def __init__(self, action, local_digests=None):
         self.action = action
         self.local_digests = local_digests or {}
-        self.reason = reason
 
 
 def validate(params, version):

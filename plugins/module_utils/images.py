@@ -106,9 +106,3 @@ def v1_headers_to_image(headers):
         elif key in image:
             image[key] = None
     return image
-
-
-def strip_volatile(image):
-    """The part of a normalized image that tasks manage (for diffs)."""
-    return {key: value for key, value in image.items()
-            if key not in ('created_at', 'updated_at', 'api_version')}

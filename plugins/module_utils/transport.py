@@ -90,7 +90,6 @@ class Http:
         self.session = session
         self.root = root
         self.timeout = timeout
-        self.request_count = 0
 
     def url(self, path):
         return self.root + path
@@ -113,7 +112,6 @@ class Http:
             kwargs['timeout'] = self.timeout
         pauses = list(RETRY_PAUSES) if retry else []
         while True:
-            self.request_count += 1
             try:
                 response = self.session.request(self.url(path), method, **kwargs)
             except Exception as exc:  # keystoneauth ConnectFailure, timeouts, TLS errors
