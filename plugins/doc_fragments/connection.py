@@ -34,9 +34,9 @@ options:
   interface:
     description:
       - Endpoint interface to use from the service catalog.
+      - When not set, the value from O(cloud) (C(image_interface) or C(interface)), else V(public).
     type: str
     choices: [public, internal, admin]
-    default: public
     aliases: [endpoint_type]
   validate_certs:
     description:
@@ -62,6 +62,9 @@ options:
   api_timeout:
     description:
       - Timeout in seconds of each single HTTP request.
+      - Also bounds how long a request that failed on the way (HTTP 502, 503, 504, a
+        reset connection, a timeout) is retried; without it, retries stop after 60 seconds.
+      - When not set, the value from O(cloud), else no timeout.
     type: int
   wait:
     description:
@@ -87,6 +90,19 @@ requirements:
   - python >= 3.11
   - openstacksdk >= 4.0.0
 notes:
+  - >-
+    The connection is built by openstacksdk from C(clouds.yaml), the C(OS_*) environment
+    variables and these options, as C(openstack.connect()) builds it: C(image_endpoint_override),
+    C(image_interface), C(region_name), the TLS settings, C(api_timeout) and, with
+    O(api_version=auto), C(image_api_version) of the cloud entry apply to the image service.
+  - >-
+    Requests that can be repeated safely are retried with a growing, jittered pause when
+    the server or a gateway answers HTTP 502, 503, 504 or Glance's generic 500, or the
+    connection is reset or times out. A new image gets an ID chosen by the module, so a
+    create repeated after a lost answer finds the image it made instead of making a second.
+  - >-
+    Passwords, tokens and secrets inside O(cloud), O(auth) and other credential options,
+    and the password or token of a URL, never appear in results, messages, diffs or logs.
   - >-
     All modules of this collection belong to the action group C(cloudimage.glance.glance),
     so common options can be set once with

@@ -26,7 +26,6 @@ options:
     description: Ignored; accepted so that C(module_defaults) of the group apply.
     type: str
     choices: [public, internal, admin]
-    default: public
     aliases: [endpoint_type]
   validate_certs:
     description: Ignored; accepted so that C(module_defaults) of the group apply.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.images import normalize_v1, v1_headers_to_image
-from ansible_collections.cloudimage.glance.plugins.module_utils.transport import image_path
+from ansible_collections.cloudimage.glance.plugins.module_utils.transport import created_by_earlier_attempt, image_path
 
 PAGE_SIZE = 200
 
@@ -75,9 +75,13 @@ class ImageApiV1:
         return [image for image in images if not owner or image.get('owner') == owner]
 
     def create(self, fields, properties=None):
+        """Create the image record; ``fields`` carries the new image's ``id``, which makes the POST safe to repeat."""
         headers = v1_meta_headers(fields, properties)
-        return self.http.request('POST', '/v1/images', 'add_image', 'image %s' % fields.get('name', ''),
-                                 headers=headers, ok=(201,)).json()['image']
+        response = self.http.request('POST', '/v1/images', 'add_image', 'image %s' % fields.get('name', ''),
+                                     headers=headers, ok=(201,), idempotent='id' in fields, tolerate=(409,))
+        if response.status_code == 201:
+            return response.json()['image']
+        return created_by_earlier_attempt(self, response, fields)
 
     def update(self, image_id, fields, properties=None, purge_properties=False):
         headers = v1_meta_headers(fields, properties)
@@ -91,7 +95,7 @@ class ImageApiV1:
         headers = {'Content-Type': 'application/octet-stream', 'x-image-meta-size': str(size),
                    'x-glance-registry-purge-props': 'false'}
         return self.http.request('PUT', _path(image_id), 'upload_image', 'image %s' % image_id,
-                                 data=body, headers=headers, retry=False).json()['image']
+                                 data=body, headers=headers, idempotent=False).json()['image']
 
     def delete(self, image_id):
         self.http.request('DELETE', _path(image_id), 'delete_image', 'image %s' % image_id,
@@ -115,7 +119,7 @@ class ImageApiV1:
     def remove_member(self, image_id, member_id):
         response = self.http.request('DELETE', _path(image_id, 'members', member_id), 'delete_member',
                                      'image %s member %s' % (image_id, member_id), ok=(200, 204), tolerate=(404,))
-        return response.status_code != 404
+        return response.status_code != 404 or response.retried
 
     def replace_members(self, image_id, memberships):
         """Replace the whole member list in one call; ``memberships``: dicts with member_id and optional can_share."""

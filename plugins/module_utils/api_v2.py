@@ -11,7 +11,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.images import normalize_v2
-from ansible_collections.cloudimage.glance.plugins.module_utils.transport import image_path
+from ansible_collections.cloudimage.glance.plugins.module_utils.transport import (
+    created_by_earlier_attempt, error_from_response, image_path,
+)
 
 PATCH_MEDIA_TYPE = 'application/openstack-images-v2.1-json-patch'
 PAGE_SIZE = 200
@@ -64,32 +66,44 @@ class ImageApiV2:
         return list(self.list(filters)) + list(self.list(filters + [('os_hidden', 'true')]))
 
     def create(self, fields):
-        return self.http.request('POST', '/v2/images', 'add_image', 'image %s' % fields.get('name', ''),
-                                 json_body=fields, ok=(201,)).json()
+        """Create the image record; ``fields`` carries the new image's ``id``, which makes the POST safe to repeat."""
+        response = self.http.request('POST', '/v2/images', 'add_image', 'image %s' % fields.get('name', ''),
+                                     json_body=fields, ok=(201,), idempotent='id' in fields, tolerate=(409,))
+        if response.status_code == 201:
+            return response.json()
+        return created_by_earlier_attempt(self, response, fields)
 
     def patch(self, image_id, operations):
         headers = {'Content-Type': PATCH_MEDIA_TYPE}
-        return self.http.request('PATCH', _path(image_id), 'modify_image', 'image %s' % image_id,
-                                 data=json.dumps(operations), headers=headers).json()
+        response = self.http.request('PATCH', _path(image_id), 'modify_image', 'image %s' % image_id,
+                                     data=json.dumps(operations), headers=headers, tolerate=(409,))
+        if response.status_code != 409:
+            return response.json()
+        # A repeated patch conflicts when its first attempt already removed a key.
+        current = self.get(image_id) if response.retried else None
+        if current is None or not patch_applied(current, operations):
+            raise error_from_response(response, 'modify_image', 'image %s' % image_id)
+        return current
 
     def upload(self, image_id, body, size):
         # The body knows its length (len()), so the client sends Content-Length itself.
         headers = {'Content-Type': 'application/octet-stream'}
-        # A streamed body cannot be sent twice: no retry.
+        # A streamed body cannot be sent twice here: the caller decides after reading the image again.
         self.http.request('PUT', _path(image_id, 'file'), 'upload_image', 'image %s' % image_id,
-                          data=body, headers=headers, ok=(204,), retry=False)
+                          data=body, headers=headers, ok=(204,), idempotent=False)
 
     def delete(self, image_id):
         self.http.request('DELETE', _path(image_id), 'delete_image', 'image %s' % image_id,
                           ok=(204,), tolerate=(404,))
 
     def deactivate(self, image_id):
+        # Deactivating a deactivated image is a no-op for Glance: safe to repeat.
         self.http.request('POST', _path(image_id, 'actions', 'deactivate'), 'deactivate',
-                          'image %s' % image_id, ok=(204,))
+                          'image %s' % image_id, ok=(204,), idempotent=True)
 
     def reactivate(self, image_id):
         self.http.request('POST', _path(image_id, 'actions', 'reactivate'), 'reactivate',
-                          'image %s' % image_id, ok=(204,))
+                          'image %s' % image_id, ok=(204,), idempotent=True)
 
     def import_methods(self):
         body = self.http.request('GET', '/v2/info/import', 'get_import_info').json()
@@ -97,8 +111,11 @@ class ImageApiV2:
 
     def import_from_url(self, image_id, url):
         body = {'method': {'name': 'web-download', 'uri': url}}
-        self.http.request('POST', _path(image_id, 'import'), 'import_image', 'image %s' % image_id,
-                          json_body=body, ok=(202,))
+        # Repeated after an unanswered attempt, the import conflicts with the one already running.
+        response = self.http.request('POST', _path(image_id, 'import'), 'import_image', 'image %s' % image_id,
+                                     json_body=body, ok=(202,), idempotent=True, tolerate=(409,))
+        if response.status_code == 409 and not response.retried:
+            raise error_from_response(response, 'import_image', 'image %s' % image_id)
 
     # -- tags -----------------------------------------------------------
     def add_tag(self, image_id, tag):
@@ -120,14 +137,14 @@ class ImageApiV2:
             raise GlanceError('can_share exists only in Image API v1; v2 members cannot re-share')
         response = self.http.request('POST', _path(image_id, 'members'), 'add_member',
                                      'image %s member %s' % (image_id, member_id),
-                                     json_body={'member': member_id}, tolerate=(409,))
-        return response.status_code != 409
+                                     json_body={'member': member_id}, idempotent=True, tolerate=(409,))
+        return response.status_code != 409 or response.retried
 
     def remove_member(self, image_id, member_id):
         """Remove a member; returns False when it was already gone."""
         response = self.http.request('DELETE', _path(image_id, 'members', member_id), 'delete_member',
                                      'image %s member %s' % (image_id, member_id), ok=(204,), tolerate=(404,))
-        return response.status_code != 404
+        return response.status_code != 404 or response.retried
 
     def set_member_status(self, image_id, member_id, status):
         body = self.http.request('PUT', _path(image_id, 'members', member_id), 'modify_member',
@@ -144,3 +161,18 @@ def normalize_member_v2(member):
         'created_at': member.get('created_at'),
         'updated_at': member.get('updated_at'),
     }
+
+
+def patch_applied(document, operations):
+    """True when the image ``document`` already shows every operation of a json-patch."""
+    for operation in operations:
+        key = operation['path'][1:].replace('~1', '/').replace('~0', '~')
+        if operation['op'] == 'remove':
+            if key in document:
+                return False
+        elif key == 'tags':
+            if sorted(document.get('tags') or []) != sorted(operation['value']):
+                return False
+        elif document.get(key) != operation['value']:
+            return False
+    return True

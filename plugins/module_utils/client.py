@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import re
 
+try:
+    from keystoneauth1.adapter import Adapter
+except ImportError:  # reported by the runner as missing openstacksdk
+    Adapter = None
+
 from ansible_collections.cloudimage.glance.plugins.module_utils.api_v1 import ImageApiV1
 from ansible_collections.cloudimage.glance.plugins.module_utils.api_v2 import ImageApiV2
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError, connect, one_line
@@ -25,9 +30,11 @@ class GlanceClient:
     def __init__(self, params, conn=None):
         self.params = params
         self.conn = conn or connect(params)
+        config = self.conn.config
+        self.timeout = config.config.get('api_timeout')
         self.root = self._image_endpoint_root()
-        self.http = Http(self.conn.session, self.root, timeout=params.get('api_timeout'))
-        self.version = choose_version(params.get('api_version') or 'auto', self._offered_versions(), self.root)
+        self.http = Http(self.conn.session, self.root, timeout=self.timeout)
+        self.version = choose_version(self._requested_version(), self._offered_versions(), self.root)
         self.api = ADAPTERS[self.version](self.http)
         self._projects = None
         self._projects_read = False
@@ -35,29 +42,35 @@ class GlanceClient:
 
     # -- discovery ------------------------------------------------------
     def _image_endpoint_root(self):
+        """The image endpoint as openstacksdk resolves it: ``image_endpoint_override``, else the catalog.
+
+        The catalog entry is chosen by the service name, interface and region
+        that clouds.yaml and the options give for the image service.
+        """
         config = self.conn.config
-        try:
-            url = self.conn.session.get_endpoint(
-                service_type='image',
-                interface=config.get_interface('image'),
-                region_name=config.get_region_name('image'),
-            )
-        except Exception as exc:
-            raise GlanceError('no image endpoint in the service catalog: %s' % one_line(exc)) from exc
+        url = config.get_endpoint('image')
+        if not url:
+            adapter = Adapter(session=self.conn.session, service_type=config.get_service_type('image'),
+                              service_name=config.get_service_name('image'),
+                              interface=config.get_interface('image'), region_name=config.get_region_name('image'))
+            try:
+                url = adapter.get_endpoint()
+            except Exception as exc:
+                raise GlanceError('no image endpoint in the service catalog: %s' % one_line(exc)) from exc
         if not url:
             raise GlanceError('no image endpoint in the service catalog for region %r and interface %r'
                               % (config.get_region_name('image'), config.get_interface('image')))
         return endpoint_root(url)
 
+    def _requested_version(self):
+        """``api_version``; with auto, an ``image_api_version: 1`` from clouds.yaml is honoured."""
+        requested = self.params.get('api_version') or 'auto'
+        if requested == 'auto' and str(self.conn.config.get_api_version('image') or '').split('.')[0] == '1':
+            return '1'
+        return requested
+
     def _offered_versions(self):
-        try:
-            response = self.conn.session.get(self.root + '/', authenticated=False, raise_exc=False,
-                                             timeout=self.params.get('api_timeout'))
-        except Exception as exc:
-            raise GlanceError('cannot reach the image endpoint %s: %s' % (self.root, one_line(exc))) from exc
-        if response.status_code not in (200, 300):
-            raise GlanceError('the image endpoint %s answered HTTP %s to version discovery'
-                              % (self.root, response.status_code))
+        response = self.http.request('GET', '/', 'discover versions', ok=(200, 300), authenticated=False)
         try:
             return parse_versions(response.json())
         except ValueError as exc:

@@ -9,7 +9,9 @@ can exercise it directly.
 
 from __future__ import annotations
 
+import re
 import traceback
+from urllib.parse import parse_qsl, urlsplit
 
 OPENSTACKSDK_IMPORT_ERROR = None
 try:
@@ -28,16 +30,19 @@ class GlanceError(Exception):
     ``status`` is the HTTP status (None when no request was answered),
     ``request_id`` the server's request id, ``action`` the operation that
     failed in Glance's own words (the policy rule name where there is one).
-    ``str()`` is a single line fit for a module's ``msg``.
+    ``transient`` is true when the failure may pass by itself (a gateway
+    answer, a reset connection, a timeout): what the request asked for may or
+    may not have happened. ``str()`` is a single line fit for a module's ``msg``.
     """
 
-    def __init__(self, message, status=None, request_id=None, action=None, server_message=None):
+    def __init__(self, message, status=None, request_id=None, action=None, server_message=None, transient=False):
         super().__init__(message)
         self.message = message
         self.status = status
         self.request_id = request_id
         self.action = action
         self.server_message = server_message
+        self.transient = transient
 
     def __str__(self):
         parts = [self.message]
@@ -65,8 +70,7 @@ def connection_argument_spec():
         auth=dict(type='dict', no_log=True),
         auth_type=dict(type='str'),
         region_name=dict(type='str'),
-        interface=dict(type='str', default='public', choices=['public', 'internal', 'admin'],
-                       aliases=['endpoint_type']),
+        interface=dict(type='str', choices=['public', 'internal', 'admin'], aliases=['endpoint_type']),
         validate_certs=dict(type='bool', aliases=['verify']),
         ca_cert=dict(type='path', aliases=['cacert']),
         client_cert=dict(type='path', aliases=['cert']),
@@ -107,22 +111,34 @@ def connection_kwargs(params):
 
 
 def connect(params):
-    """Return an authenticated openstacksdk ``Connection`` for the common options."""
+    """Return an authenticated openstacksdk ``Connection`` for the common options.
+
+    The connection is built by ``openstack.connect`` from clouds.yaml, the
+    environment and the options, so everything openstacksdk honours for the
+    image service (``image_endpoint_override``, ``image_interface``,
+    ``region_name``, TLS settings, ``api_timeout``) applies here too.
+    """
     if not HAS_OPENSTACKSDK:
         raise GlanceError('openstacksdk is required: pip install openstacksdk')
     kwargs = connection_kwargs(params)
     try:
         conn = openstack.connect(app_name='cloudimage.glance', **kwargs)
+    except openstack.exceptions.ConfigException as exc:
+        raise GlanceError('cannot load cloud configuration: %s' % one_line(exc)) from exc
+    except Exception as exc:
+        raise GlanceError('cannot load cloud configuration for %s: %s' % (describe_cloud(params), one_line(exc))) from exc
+    auth_url = (conn.config.config.get('auth') or {}).get('auth_url') or 'the identity service'
+    try:
         # Authenticate now, so that a wrong password or an unreachable Keystone
         # surfaces here as one clear message rather than in the first API call.
         conn.authorize()
-    except openstack.exceptions.ConfigException as exc:
-        raise GlanceError('cannot load cloud configuration: %s' % one_line(exc)) from exc
-    except openstack.exceptions.SDKException as exc:
-        raise GlanceError('cannot authenticate to %s: %s' % (describe_cloud(params), one_line(exc)),
+    except Exception as exc:  # openstacksdk wraps keystoneauth's own family
+        if connection_failure_kind(exc) is not None:
+            reason = connection_failure(exc, auth_url, conn.config.config.get('api_timeout'))
+        else:
+            reason = '%s at %s' % (one_line(exc), auth_url)
+        raise GlanceError('cannot authenticate to %s: %s' % (describe_cloud(params), reason),
                           status=getattr(exc, 'status_code', None)) from exc
-    except Exception as exc:  # keystoneauth raises its own family, e.g. ConnectFailure
-        raise GlanceError('cannot authenticate to %s: %s' % (describe_cloud(params), one_line(exc))) from exc
     return conn
 
 
@@ -136,3 +152,122 @@ def describe_cloud(params):
 def one_line(value):
     """Collapse any text (exception, HTML error page) into one line."""
     return ' '.join(str(value).split())
+
+
+# -- connection failures in words ------------------------------------------------
+_FAILURE_PATTERNS = (
+    ('untrusted', re.compile(r'CERTIFICATE_VERIFY_FAILED|certificate verify failed|self.signed certificate', re.I)),
+    ('tls', re.compile(r'SSLError|SSL:|TLS|WRONG_VERSION_NUMBER|handshake', re.I)),
+    ('refused', re.compile(r'Connection refused|ConnectionRefusedError|Errno 111\b', re.I)),
+    ('unresolved', re.compile(r'Name or service not known|name resolution|nodename nor servname|getaddrinfo|'
+                              r'NameResolutionError|No address associated', re.I)),
+    ('timeout', re.compile(r'timed? ?out|Timeout', re.I)),
+    ('reset', re.compile(r'Connection reset|Connection aborted|RemoteDisconnected|BrokenPipe|Broken pipe|'
+                         r'ProtocolError|IncompleteRead|closed connection without response|'
+                         r'ChunkedEncodingError|Errno 104\b', re.I)),
+)
+_CONNECTION_ERROR_NAMES = ('ConnectFailure', 'ConnectTimeout', 'ConnectionError', 'SSLError', 'UnknownConnectionError',
+                           'Timeout', 'ReadTimeout', 'ChunkedEncodingError', 'ProtocolError', 'OSError')
+
+
+def _chain(exc):
+    """The exception and those it was raised from or while handling, innermost last."""
+    seen = []
+    while exc is not None and exc not in seen and len(seen) < 10:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def connection_failure_kind(exc):
+    """What went wrong on the wire, or None when ``exc`` is no connection failure.
+
+    One of untrusted (TLS certificate), tls, refused, unresolved, timeout,
+    reset, or other.
+    """
+    chain = _chain(exc)
+    names = ' '.join(type(item).__name__ for item in chain)
+    if not any(name in names for name in _CONNECTION_ERROR_NAMES) and not any(
+            isinstance(item, (ConnectionError, TimeoutError)) for item in chain):
+        return None
+    text = names + ' ' + ' '.join(str(item) for item in chain)
+    for kind, pattern in _FAILURE_PATTERNS:
+        if pattern.search(text):
+            return kind
+    return 'other'
+
+
+def connection_failure(exc, url, timeout=None):
+    """One line saying why ``url`` could not be reached, without the HTTP library's internals."""
+    url = strip_url_secrets(url)
+    kind = connection_failure_kind(exc)
+    if kind == 'untrusted':
+        return 'TLS certificate of %s not trusted (give ca_cert, or validate_certs: false)' % url
+    if kind == 'tls':
+        return 'TLS connection to %s failed' % url
+    if kind == 'refused':
+        return 'connection refused by %s' % url
+    if kind == 'unresolved':
+        return 'cannot resolve the host name of %s' % url
+    if kind == 'timeout':
+        return 'timed out after %s s waiting for %s' % (timeout, url) if timeout else 'timed out waiting for %s' % url
+    if kind == 'reset':
+        return 'connection to %s was closed before it answered' % url
+    return 'cannot reach %s (%s)' % (url, type(exc).__name__)
+
+
+# -- secrets -----------------------------------------------------------------------
+# Keys whose values are secrets, in clouds.yaml-style dicts and in URL queries.
+SECRET_KEY = re.compile(r'pass(word|code|phrase)|secret|token|totp|signature|(^|_)sig$', re.I)
+# Options that may hold clouds.yaml-style dicts with credentials.
+CREDENTIAL_OPTIONS = ('cloud', 'auth', 'member_cloud')
+
+
+def task_secrets(params):
+    """The secrets a task's options carry: inside credentials (also those of ``members`` entries) and ``url``."""
+    found = set()
+    for option in CREDENTIAL_OPTIONS:
+        found |= secret_values(params.get(option))
+    for entry in params.get('members') or []:
+        if isinstance(entry, dict):
+            found |= secret_values(entry.get('cloud'))
+    if isinstance(params.get('url'), str):
+        found |= url_secrets(params['url'])
+    return found
+
+
+def secret_values(value, key=''):
+    """Every secret string inside ``value``: values of secret-looking keys, and URL passwords and tokens."""
+    found = set()
+    if isinstance(value, dict):
+        for sub_key, sub_value in value.items():
+            if SECRET_KEY.search(str(sub_key)) and isinstance(sub_value, (str, int)) and str(sub_value):
+                found.add(str(sub_value))
+            else:
+                found |= secret_values(sub_value, str(sub_key))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found |= secret_values(item, key)
+    elif isinstance(value, str) and '://' in value:
+        found |= url_secrets(value)
+    return found
+
+
+def url_secrets(url):
+    """The password of a URL's user part and the values of its secret-looking query parameters."""
+    try:
+        split = urlsplit(url)
+        found = {split.password} if split.password else set()
+        found |= {value for name, value in parse_qsl(split.query, keep_blank_values=False)
+                  if SECRET_KEY.search(name) and value}
+    except ValueError:
+        return set()
+    return found
+
+
+def strip_url_secrets(url):
+    """``url`` with any secret of it replaced by ``********``, fit for a message."""
+    text = str(url)
+    for secret in sorted(url_secrets(text), key=len, reverse=True):
+        text = text.replace(secret, '********')
+    return text

@@ -76,8 +76,8 @@ def check_readable(path):
 class HashingReader:
     """Yields a file's bytes in chunks, hashing them on the way: the file is read once.
 
-    Iterating it is what streams the upload; ``digests()`` is valid once the
-    iteration has finished, and ``size`` counts the bytes actually sent.
+    Iterating it is what streams the upload (again from the start, when an
+    upload is retried); ``digests()`` is valid once the iteration has finished, and ``size`` counts the bytes actually sent.
     ``len()`` is the expected size, so the HTTP client sends a Content-Length
     rather than a chunked body.
     """
@@ -85,14 +85,20 @@ class HashingReader:
     def __init__(self, path, algorithms, chunk_size=CHUNK_SIZE, expected_size=None):
         self.path = path
         self.expected_size = os.path.getsize(path) if expected_size is None else expected_size
-        self.hashes = {name: hashlib.new(name) for name in set(algorithms)}
+        self.algorithms = set(algorithms)
         self.chunk_size = chunk_size
-        self.size = 0
+        self._restart()
 
     def __len__(self):
         return self.expected_size
 
+    def _restart(self):
+        self.hashes = {name: hashlib.new(name) for name in self.algorithms}
+        self.size = 0
+
     def __iter__(self):
+        # Each iteration sends the whole file again (an upload that is retried).
+        self._restart()
         # hashlib releases the GIL on large buffers: hash each chunk in a second
         # thread while the caller sends it, so hashing adds no time to the upload.
         with open(self.path, 'rb') as handle, ThreadPoolExecutor(max_workers=1) as hasher:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.data import (
@@ -19,6 +20,9 @@ from ansible_collections.cloudimage.glance.plugins.module_utils.image_diff impor
 
 V1_ONLY_PUBLIC_PRIVATE = ('public', 'private')
 POLL_INTERVAL = 1.0
+# An upload that failed on the way (gateway answer, reset connection) is sent again
+# while the image is still queued, at most this many times in all.
+UPLOAD_ATTEMPTS = 3
 
 
 class DataPlan:
@@ -166,6 +170,8 @@ class ImageTask:
         return final
 
     def create_record(self, fields, properties, tags):
+        """Create the record under an ID chosen here, so a create repeated after a lost answer finds its image."""
+        fields = dict(fields, id=fields.get('id') or str(uuid.uuid4()))
         if self.version == '2':
             return self.api.create(v2_create_body(fields, properties, tags))
         return self.api.create(v1_fields(fields), {k: str(v) for k, v in properties.items()})
@@ -301,7 +307,7 @@ class ImageTask:
         reader = HashingReader(self.params['filename'], algorithms)
         if created:
             tracker.record('upload data')
-        self.api.upload(image['id'], reader, self.size)
+        self.send_data(image['id'], reader)
         local = reader.digests()
         raw = self.reread(image['id'])
         stored = server_digests(self.api.normalize(raw))
@@ -319,6 +325,30 @@ class ImageTask:
             self.discard(image['id'])
             raise
         return raw
+
+    def send_data(self, image_id, reader):
+        """Upload; after a failure that may pass, the image's status says whether the data is in or must go again."""
+        for attempt in range(1, UPLOAD_ATTEMPTS + 1):
+            try:
+                self.api.upload(image_id, reader, self.size)
+                return
+            except GlanceError as exc:
+                if not exc.transient or attempt == UPLOAD_ATTEMPTS:
+                    raise
+                status = self.settled_status(image_id)
+                if status == 'active':
+                    return  # the server kept the data; verification follows
+                if status != 'queued':
+                    raise
+
+    def settled_status(self, image_id):
+        """The image's status once the server has stopped saving data into it (bounded by ``timeout``)."""
+        deadline = time.monotonic() + self.params['timeout']
+        while True:
+            status = self.reread(image_id).get('status')
+            if status != 'saving' or time.monotonic() > deadline:
+                return status
+            time.sleep(POLL_INTERVAL)
 
     def import_url(self, raw):
         image_id = raw['id']

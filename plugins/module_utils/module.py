@@ -9,8 +9,32 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.client import GlanceClient
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import (
-    HAS_OPENSTACKSDK, OPENSTACKSDK_IMPORT_ERROR, GlanceError, connection_argument_spec,
+    HAS_OPENSTACKSDK, OPENSTACKSDK_IMPORT_ERROR, GlanceError, connection_argument_spec, task_secrets,
 )
+
+
+class GlanceModule(AnsibleModule):
+    """An AnsibleModule that never shows the secrets inside credential options or URLs.
+
+    ``cloud`` and ``member_cloud`` may be a clouds.yaml entry name, which must
+    stay readable, or a dictionary holding a password; a ``url`` may carry a
+    password or a token. Marking the options no_log would hide the names too,
+    so the secret values alone join the values Ansible masks in every result,
+    failure, warning, diff and log line.
+    """
+
+    def _load_params(self):
+        # The earliest point where the options are known: before validation,
+        # whose own failures (an unknown option, a wrong type) also show them.
+        super()._load_params()
+        self.no_log_values.update(task_secrets(self.params))
+
+
+def build_module(argument_spec, **module_kwargs):
+    module = GlanceModule(argument_spec=argument_spec, supports_check_mode=True, **module_kwargs)
+    # Again after validation, which may have converted the options.
+    module.no_log_values.update(task_secrets(module.params))
+    return module
 
 
 def run_module(argument_spec, run, **module_kwargs):
@@ -21,7 +45,7 @@ def run_module(argument_spec, run, **module_kwargs):
     """
     spec = connection_argument_spec()
     spec.update(argument_spec)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
+    module = build_module(spec, **module_kwargs)
     if not HAS_OPENSTACKSDK:
         module.fail_json(msg=missing_required_lib('openstacksdk'), exception=OPENSTACKSDK_IMPORT_ERROR)
     try:

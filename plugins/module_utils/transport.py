@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import html
 import json
+import random
 import re
 import time
 from urllib.parse import quote
 
-from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError, one_line
-
-# Glance on a busy or SQLite-backed server answers some writes with 5xx
-# ("database is locked"); those are retried with a growing pause.
-RETRY_STATUSES = frozenset((500, 502, 503, 504))
-RETRY_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0)
+from ansible_collections.cloudimage.glance.plugins.module_utils.common import (
+    GlanceError, connection_failure, connection_failure_kind, one_line,
+)
 
 _VERSION_SUFFIX = re.compile(r'/v\d+(\.\d+)?/?$')
 _TAGS = re.compile(r'<[^>]+>')
@@ -83,25 +81,86 @@ def server_message(body):
     return text.strip()
 
 
-class Http:
-    """Requests against one image endpoint root with retries and one error type."""
+class RetryPolicy:
+    """Which failed requests are sent again, and how long to wait before each new attempt.
 
-    def __init__(self, session, root, timeout=None):
+    Only requests that may safely reach the server twice are retried: the
+    idempotent methods, and POSTs their caller made idempotent (an image
+    create with a chosen ID, a member add whose duplicate answers 409).
+    Pauses grow exponentially with full jitter; no attempt starts after the
+    window (``api_timeout`` when set) has passed.
+    """
+
+    IDEMPOTENT_METHODS = frozenset(('GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'))
+    # Gateways and proxies answer these when the server is briefly unavailable.
+    GATEWAY_STATUSES = frozenset((502, 503, 504))
+    # Glance answers an unexpected server-side exception, typically a database
+    # lock or deadlock under concurrent writes, with webob's generic 500 page;
+    # a 500 with its own explanation is a real error and is not retried.
+    GENERIC_500 = 'The server has either erred or is incapable of performing the requested operation'
+
+    def __init__(self, attempts=6, first_pause=0.25, longest_pause=4.0, window=60.0, rng=None):
+        self.attempts = attempts
+        self.first_pause = first_pause
+        self.longest_pause = longest_pause
+        self.window = window
+        self.rng = rng or random.Random()
+
+    def retriable(self, method, idempotent=None, status=None, body='', failure=None):
+        """True when a request that got ``status`` (or raised ``failure``) may be sent again."""
+        if idempotent is None:
+            idempotent = method.upper() in self.IDEMPOTENT_METHODS
+        if not idempotent:
+            return False
+        if failure is not None:
+            return connection_failure_kind(failure) in ('reset', 'timeout')
+        if status in self.GATEWAY_STATUSES:
+            return True
+        return status == 500 and (not body or self.GENERIC_500 in body)
+
+    def pause(self, attempt):
+        """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
+        ceiling = min(self.longest_pause, self.first_pause * (2 ** (attempt - 1)))
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+    def next_pause(self, attempt, started, now):
+        """The pause before another attempt, or None when no attempt is left in the window."""
+        if attempt >= self.attempts:
+            return None
+        pause = self.pause(attempt)
+        if now + pause - started > self.window:
+            return None
+        return pause
+
+
+class Http:
+    """Requests against one image endpoint root: safe retries and one error type."""
+
+    def __init__(self, session, root, timeout=None, policy=None, sleep=time.sleep, clock=time.monotonic):
         self.session = session
         self.root = root
         self.timeout = timeout
+        self.policy = policy or RetryPolicy(window=float(timeout) if timeout else RetryPolicy().window)
+        self.sleep = sleep
+        self.clock = clock
 
     def url(self, path):
         return self.root + path
 
     def request(self, method, path, action, target=None, ok=(200, 201, 204), params=None,
-                json_body=None, data=None, headers=None, stream=False, retry=True, tolerate=()):
+                json_body=None, data=None, headers=None, stream=False, idempotent=None, tolerate=(),
+                authenticated=None):
         """Send one request; return the response when its status is in ``ok`` or ``tolerate``.
 
-        Anything else raises GlanceError naming ``action`` (Glance's policy
-        name where there is one) and ``target``.
+        The response's ``retried`` attribute is true when an earlier attempt
+        may have reached the server: a tolerated 404 or 409 then means that
+        attempt already did the work. ``idempotent=False`` sends the request
+        once (a streamed body cannot be sent twice). Anything else raises
+        GlanceError naming ``action`` (Glance's policy name where there is
+        one) and ``target``.
         """
-        kwargs = dict(raise_exc=False, headers=dict(headers or {}), stream=stream)
+        kwargs = dict(raise_exc=False, headers=dict(headers or {}), stream=stream,
+                      connect_retries=0, status_code_retries=0)
         if params is not None:
             kwargs['params'] = params
         if json_body is not None:
@@ -110,20 +169,51 @@ class Http:
             kwargs['data'] = data
         if self.timeout:
             kwargs['timeout'] = self.timeout
-        pauses = list(RETRY_PAUSES) if retry else []
+        if authenticated is not None:
+            kwargs['authenticated'] = authenticated
+        started, attempt, retried = self.clock(), 0, False
         while True:
+            attempt += 1
             try:
                 response = self.session.request(self.url(path), method, **kwargs)
             except Exception as exc:  # keystoneauth ConnectFailure, timeouts, TLS errors
-                raise GlanceError('%s: cannot reach the image endpoint %s: %s'
-                                  % (describe(action, target), self.root, one_line(exc)), action=action) from exc
-            if response.status_code in RETRY_STATUSES and pauses:
-                time.sleep(pauses.pop(0))
-                continue
-            break
-        if response.status_code in ok or response.status_code in tolerate:
+                if self.policy.retriable(method, idempotent, failure=exc):
+                    pause = self.policy.next_pause(attempt, started, self.clock())
+                    if pause is not None:
+                        retried = True
+                        self.sleep(pause)
+                        continue
+                raise GlanceError('%s: %s' % (describe(action, target), connection_failure(exc, self.url(path),
+                                                                                            self.timeout)),
+                                  action=action, transient=connection_failure_kind(exc) in ('reset', 'timeout')) from exc
+            if response.status_code not in ok and response.status_code not in tolerate:
+                body = response_text(response)
+                if self.policy.retriable(method, idempotent, status=response.status_code, body=body):
+                    pause = self.policy.next_pause(attempt, started, self.clock())
+                    if pause is not None:
+                        retried = True
+                        self.sleep(pause)
+                        continue
+                raise error_from_response(response, action, target, body=body,
+                                          transient=self.policy.retriable(method, True, response.status_code, body))
+            response.retried = retried
             return response
-        raise error_from_response(response, action, target)
+
+
+def created_by_earlier_attempt(api, response, fields):
+    """The image a create answered 409 for, when an earlier attempt of the same request made it.
+
+    The image ID is chosen before the first attempt, so the image found under
+    it with the requested name is this task's own; a 409 on the first
+    attempt is a real conflict.
+    """
+    target = 'image %s' % fields.get('name', '')
+    if not response.retried:
+        raise error_from_response(response, 'add_image', target)
+    raw = api.get(fields['id'])
+    if raw is None or raw.get('name') != fields.get('name'):
+        raise error_from_response(response, 'add_image', target)
+    return raw
 
 
 def image_path(version, image_id, *rest):
@@ -136,15 +226,19 @@ def describe(action, target):
     return '%s %s' % (action, target) if target else action
 
 
-def error_from_response(response, action, target=None):
+def response_text(response):
     try:
-        body = response.text
+        return response.text or ''
     except Exception:
-        body = ''
-    message = server_message(body)
+        return ''
+
+
+def error_from_response(response, action, target=None, body=None, transient=False):
+    message = server_message(response_text(response) if body is None else body)
     verb = 'refused' if response.status_code in (401, 403) else 'failed'
     return GlanceError('%s %s' % (describe(action, target), verb),
                        status=response.status_code,
                        request_id=response.headers.get('x-openstack-request-id'),
                        action=action,
-                       server_message=message)
+                       server_message=message,
+                       transient=transient)

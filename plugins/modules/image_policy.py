@@ -216,17 +216,12 @@ problems:
   sample: ["unknown rule name 'publicise_image' (did you mean 'publicize_image'?); set allow_unknown_rules=true to write it anyway"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.cloudimage.glance.plugins.module_utils.module import build_module
 from ansible_collections.cloudimage.glance.plugins.module_utils.policy_file import argument_spec, main as run_policy_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        add_file_common_args=True,
-        supports_check_mode=True,
-    )
+    module = build_module(argument_spec(), add_file_common_args=True)
     run_policy_module(module)
 
 
