@@ -63,6 +63,27 @@ def preferred_algorithm(image_or_version):
     return 'sha512' if image_or_version == '2' else 'md5'
 
 
+def upload_algorithms(image, expected=None):
+    """The digests to compute while sending data into ``image`` (normalized), in the same single read.
+
+    md5 is what every Glance keeps (v1, and the ``checksum`` of v2, Pike's
+    only one); a v2 server also keeps a multihash, sha512 unless it is
+    configured otherwise or the image already names its algorithm. The
+    algorithm of an expected ``checksum`` is added so it is checked too.
+    """
+    algorithms = {'md5'}
+    if image.get('api_version') == '2':
+        algorithms.add(str(image.get('os_hash_algo') or 'sha512').lower())
+    if expected:
+        algorithms.add(expected[0])
+    return algorithms
+
+
+def new_hash(algorithm):
+    # md5 compares data here, it protects nothing: allowed where FIPS forbids it for security.
+    return hashlib.new(algorithm, usedforsecurity=False) if algorithm == 'md5' else hashlib.new(algorithm)
+
+
 def check_readable(path):
     """Size of the file at ``path``; a clear error when it cannot be read."""
     try:
@@ -93,7 +114,7 @@ class HashingReader:
         return self.expected_size
 
     def _restart(self):
-        self.hashes = {name: hashlib.new(name) for name in self.algorithms}
+        self.hashes = {name: new_hash(name) for name in self.algorithms}
         self.size = 0
 
     def __iter__(self):

@@ -10,7 +10,7 @@ import uuid
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.data import (
-    HashingReader, check_readable, parse_checksum, preferred_algorithm, server_digests,
+    HashingReader, check_readable, parse_checksum, preferred_algorithm, server_digests, upload_algorithms,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils.diff import DifferenceTracker
 from ansible_collections.cloudimage.glance.plugins.module_utils.image_diff import (
@@ -302,9 +302,7 @@ class ImageTask:
         if self.params.get('url'):
             return self.import_url(raw)
         image = self.api.normalize(raw)
-        # One digest the server also keeps is enough to verify; more would cost time.
-        algorithms = {preferred_algorithm(self.version)} | ({self.expected[0]} if self.expected else set())
-        reader = HashingReader(self.params['filename'], algorithms)
+        reader = HashingReader(self.params['filename'], upload_algorithms(image, self.expected))
         if created:
             tracker.record('upload data')
         self.send_data(image['id'], reader)
@@ -319,11 +317,14 @@ class ImageTask:
             if mismatched:
                 raise GlanceError('the server stored different data than was sent for %s (%s mismatch)'
                                   % (self.describe(image), ', '.join(mismatched)))
-            if not set(stored) & set(local):
-                raise GlanceError('the server reported no checksum for the data of %s' % self.describe(image))
         except GlanceError:
             self.discard(image['id'])
             raise
+        if not set(stored) & set(local):
+            # Good data is never thrown away for want of a digest to compare.
+            self.module.warn('the server reported no checksum of the data of %s that could be compared with the '
+                             'uploaded file (it keeps: %s); the data was not verified'
+                             % (self.describe(image), ', '.join(sorted(stored)) or 'none'))
         return raw
 
     def send_data(self, image_id, reader):

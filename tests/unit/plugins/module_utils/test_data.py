@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.data import (
-    HashingReader, check_readable, parse_checksum, preferred_algorithm, server_digests,
+    HashingReader, check_readable, parse_checksum, preferred_algorithm, server_digests, upload_algorithms,
 )
 
 SHA512 = hashlib.sha512(b'x').hexdigest()
@@ -64,3 +64,13 @@ def test_check_readable(tmp_path):
     with pytest.raises(GlanceError) as info:
         check_readable(str(tmp_path / 'missing'))
     assert 'cannot read filename' in str(info.value)
+
+
+@pytest.mark.parametrize('image, expected, algorithms', [
+    ({'api_version': '1'}, None, {'md5'}),
+    ({'api_version': '2', 'os_hash_algo': None}, None, {'md5', 'sha512'}),
+    ({'api_version': '2', 'os_hash_algo': 'SHA256'}, None, {'md5', 'sha256'}),
+    ({'api_version': '2'}, ('sha256', 'ab'), {'md5', 'sha512', 'sha256'}),
+])
+def test_upload_algorithms_include_what_every_glance_keeps(image, expected, algorithms):
+    assert upload_algorithms(image, expected) == algorithms
