@@ -141,6 +141,12 @@ class ImageTask:
         if self.params.get('name') is None:
             raise GlanceError('image %s does not exist; give name (and the formats) to create it' % self.params['id'])
         fields = self.desired_fields()
+        if self.params.get('filename') or self.params.get('url'):
+            if 'disk_format' not in fields:
+                raise GlanceError('disk_format is required to create image %s with data (for example raw or qcow2)'
+                                  % self.params['name'])
+            # As the openstack CLI does: Glance refuses data while container_format is unset.
+            fields.setdefault('container_format', 'bare')
         # Protect only once the data is in and verified, so a failed upload can be cleaned up.
         protect = fields.pop('protected', None)
         if self.params.get('id'):
@@ -191,11 +197,18 @@ class ImageTask:
         if current['status'] == 'deactivated' and self.params['state'] == 'present':
             current = self.set_status(current, 'present', tracker)
             raw = self.reread(current['id']) if not self.check_mode else raw
-        raw = self.update_record(raw, current, tracker)
-        if plan.action in (DataPlan.UPLOAD, DataPlan.IMPORT):
+        fills = plan.action in (DataPlan.UPLOAD, DataPlan.IMPORT)
+        # Protect only once the data is in and verified (a protected image cannot be discarded).
+        protect_after = fills and self.params.get('protected') is True and not current['protected']
+        raw = self.update_record(raw, current, tracker, hold_back=('protected',) if protect_after else ())
+        if fills:
             tracker.record('upload data' if plan.action == DataPlan.UPLOAD else 'import data from url')
             if not self.check_mode:
                 raw = self.fill_data(raw, tracker, created=False)
+            if protect_after:
+                tracker.record('protect', protected=True)
+                if not self.check_mode:
+                    raw = self.set_fields(raw, {'protected': True})
         final = self.api.normalize(raw) if not self.check_mode else current
         if self.params['state'] == 'inactive':
             final = self.set_status(final, 'inactive', tracker)
@@ -212,8 +225,9 @@ class ImageTask:
         tags = tag_target(current['tags'], self.params.get('tags'), self.params['purge_tags'])
         return fields, to_set, to_remove, tags
 
-    def update_record(self, raw, current, tracker):
+    def update_record(self, raw, current, tracker, hold_back=()):
         fields, to_set, to_remove, tags = self.changes_for(current)
+        fields = {key: value for key, value in fields.items() if key not in hold_back}
         if not (fields or to_set or to_remove or tags is not None):
             return raw
         properties = {k: v for k, v in current['properties'].items() if k not in to_remove}
@@ -298,7 +312,11 @@ class ImageTask:
                                  self.expected[0], local.get(self.expected[0])))
 
     def fill_data(self, raw, tracker, created):
-        """Upload or import the data into a queued image and verify it."""
+        """Upload or import the data into a queued image and verify it.
+
+        On a mismatch the caller removes the image if this run created it;
+        an image that existed before is left as it is.
+        """
         if self.params.get('url'):
             return self.import_url(raw)
         image = self.api.normalize(raw)
@@ -310,16 +328,12 @@ class ImageTask:
         raw = self.reread(image['id'])
         stored = server_digests(self.api.normalize(raw))
         mismatched = sorted(a for a in stored if a in local and stored[a] != local[a])
-        try:
-            self.check_expected(local)
-            if reader.size != self.size:
-                raise GlanceError('%s changed size while it was uploaded' % self.params['filename'])
-            if mismatched:
-                raise GlanceError('the server stored different data than was sent for %s (%s mismatch)'
-                                  % (self.describe(image), ', '.join(mismatched)))
-        except GlanceError:
-            self.discard(image['id'])
-            raise
+        self.check_expected(local)
+        if reader.size != self.size:
+            raise GlanceError('%s changed size while it was uploaded' % self.params['filename'])
+        if mismatched:
+            raise GlanceError('the server stored different data than was sent for %s (%s mismatch)'
+                              % (self.describe(image), ', '.join(mismatched)))
         if not set(stored) & set(local):
             # Good data is never thrown away for want of a digest to compare.
             self.module.warn('the server reported no checksum of the data of %s that could be compared with the '

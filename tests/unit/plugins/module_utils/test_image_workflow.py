@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import copy
+import hashlib
+
+import jsonpatch
+import pytest
+
+from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
+from ansible_collections.cloudimage.glance.plugins.module_utils.images import normalize_v2
+from ansible_collections.cloudimage.glance.plugins.module_utils import image as image_workflow
+
+IMAGE_ID = '6a0b4f67-6b0e-4cf4-9d54-5d0c2b0a1f11'
+DATA = b'disk image bytes' * 100
+
+
+class Module:
+    check_mode = False
+    _diff = False
+
+    def __init__(self, params):
+        self.params = params
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+class V2Server:
+    """Image documents as Glance 33 keeps them, and every call the workflow makes, in order."""
+
+    normalize = staticmethod(normalize_v2)
+    version = '2'
+
+    def __init__(self, images=(), stored_data=None):
+        self.images = {image['id']: copy.deepcopy(image) for image in images}
+        self.stored_data = stored_data  # what the server keeps of an upload (None: what it was sent)
+        self.calls = []
+
+    def get(self, image_id):
+        self.calls.append(('get', image_id))
+        return copy.deepcopy(self.images.get(image_id))
+
+    def create(self, fields):
+        self.calls.append(('create', dict(fields)))
+        image = dict(fields, status='queued', visibility=fields.get('visibility', 'shared'), protected=False,
+                     os_hidden=False, tags=fields.get('tags', []), checksum=None, os_hash_algo=None,
+                     os_hash_value=None)
+        self.images[image['id']] = image
+        return copy.deepcopy(image)
+
+    def patch(self, image_id, operations):
+        self.calls.append(('patch', operations))
+        self.images[image_id] = jsonpatch.apply_patch(self.images[image_id], operations)
+        return copy.deepcopy(self.images[image_id])
+
+    def upload(self, image_id, reader, size):
+        sent = b''.join(reader)
+        self.calls.append(('upload', image_id))
+        if self.images[image_id].get('container_format') is None:
+            raise GlanceError('upload_image refused', status=400,
+                              server_message='Property container_format must be set prior to saving data.')
+        kept = sent if self.stored_data is None else self.stored_data
+        self.images[image_id].update(status='active', checksum=hashlib.md5(kept).hexdigest(), os_hash_algo='sha512',
+                                     os_hash_value=hashlib.sha512(kept).hexdigest(), size=len(kept))
+
+    def delete(self, image_id):
+        self.calls.append(('delete', image_id))
+        self.images.pop(image_id, None)
+
+    def find_by_name(self, name, owner=None, include_shared_pending=False):
+        return [copy.deepcopy(image) for image in self.images.values() if image['name'] == name]
+
+
+class Client:
+    version = '2'
+    project_id = 'p'
+
+    def __init__(self, api):
+        self.api = api
+
+    def find_image(self, name=None, image_id=None, owner=None, include_shared_pending=False):
+        matches = self.api.find_by_name(name)
+        return matches[0] if matches else None
+
+
+def params(tmp_path, **options):
+    data = tmp_path / 'disk.raw'
+    data.write_bytes(DATA)
+    base = dict(name='ci', id=None, state='present', filename=str(data), url=None, checksum=None, owner=None,
+                replace_data=False, disk_format='raw', container_format='bare', visibility=None, protected=None,
+                hidden=None, min_disk=None, min_ram=None, properties=None, purge_properties=False, tags=None,
+                purge_tags=False, timeout=5, wait=True)
+    base.update(options)
+    return base
+
+
+def run(server, task_params):
+    return image_workflow.ImageTask(Module(task_params), Client(server)).run()
+
+
+def queued(**fields):
+    return dict(dict(id=IMAGE_ID, name='ci', status='queued', visibility='shared', protected=False, os_hidden=False,
+                     disk_format='raw', container_format='bare', tags=[], checksum=None, os_hash_algo=None,
+                     os_hash_value=None), **fields)
+
+
+def test_resumed_queued_image_is_protected_only_after_its_data_is_verified(tmp_path):
+    server = V2Server([queued()])
+    result = run(server, params(tmp_path, protected=True))
+    kinds = [call[0] for call in server.calls]
+    assert kinds.index('upload') < kinds.index('patch')
+    protecting = [ops for kind, ops in server.calls if kind == 'patch']
+    assert protecting == [[{'op': 'replace', 'path': '/protected', 'value': True}]]
+    assert result['image']['protected'] is True and result['changed']
+
+
+def test_resumed_queued_image_with_mismatched_data_is_reported_and_kept(tmp_path):
+    server = V2Server([queued()], stored_data=b'something else')
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path, protected=True))
+    assert 'different data' in str(info.value)
+    assert 'delete' not in [call[0] for call in server.calls]
+    assert server.images[IMAGE_ID]['protected'] is False
+
+
+def test_new_image_with_mismatched_data_is_removed(tmp_path):
+    server = V2Server(stored_data=b'something else')
+    with pytest.raises(GlanceError):
+        run(server, params(tmp_path, protected=True))
+    assert server.images == {}
+
+
+def test_container_format_defaults_to_bare_when_creating_with_data(tmp_path):
+    server = V2Server()
+    result = run(server, params(tmp_path, container_format=None))
+    created = [fields for kind, fields in server.calls if kind == 'create']
+    assert created[0]['container_format'] == 'bare'
+    assert result['image']['status'] == 'active'
+
+
+def test_creating_with_data_needs_disk_format_before_any_request(tmp_path):
+    server = V2Server()
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path, disk_format=None, container_format=None))
+    assert str(info.value) == 'disk_format is required to create image ci with data (for example raw or qcow2)'
+    assert server.images == {} and not [call for call in server.calls if call[0] != 'get']
