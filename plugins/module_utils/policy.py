@@ -401,10 +401,21 @@ def normalize_requested(rules, state):
     if rules is None:
         return {}
     if isinstance(rules, dict):
+        for name, check in rules.items():
+            if not isinstance(name, str) or not name.strip():
+                raise PolicyError(f'rule names must be non-empty strings, got {name!r}')
+            # oslo.policy reads a null or empty rule as "allow everyone": never write one by accident.
+            if state == 'present' and not isinstance(check, str):
+                kind = 'null' if check is None else type(check).__name__
+                raise PolicyError(f'rule {name}: the check string must be a string, not {kind}'
+                                  ' ("" opens a rule to everyone, "!" denies it)')
         return dict(rules)
     if isinstance(rules, (list, tuple)):
         if state != 'absent':
             raise PolicyError('rules must be a dictionary of rule names to check strings (a list of names is only accepted with state=absent)')
+        for name in rules:
+            if not isinstance(name, str) or not name.strip():
+                raise PolicyError(f'rules to remove must be rule names (strings), got a {type(name).__name__}: {name!r}')
         return {name: None for name in rules}
     raise PolicyError(f'rules must be a dictionary of rule names to check strings, not {type(rules).__name__}')
 

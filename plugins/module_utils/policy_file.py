@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tempfile
+import time
 
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible.module_utils.common.validation import check_type_dict
@@ -55,7 +57,7 @@ class _Failure(Exception):
 
 
 def _read(path):
-    """The file's text, or None when it does not exist."""
+    """The file's text, or None when it does not exist; PolicyFileError when it is no UTF-8 text."""
     try:
         with open(path, 'rb') as handle:
             data = handle.read()
@@ -79,11 +81,38 @@ def _check_path(path):
         raise _Failure(f'{path} exists but is not a regular file')
 
 
-def _write_atomically(module, path, content):
+def _backup(path):
+    """Copy ``path`` next to itself under a dot name: oslo.policy skips dot files in ``policy_dirs``."""
+    folder, name = os.path.split(path)
+    backup = os.path.join(folder, '.%s.%d.%s~' % (name, os.getpid(), time.strftime('%Y-%m-%d@%H:%M:%S')))
+    try:
+        shutil.copy2(path, backup)
+    except OSError as exc:
+        raise _Failure(f'cannot back up {path} to {backup}: {to_native(exc.strerror or exc)}') from None
+    return backup
+
+
+def _new_file_mode(module):
+    """The mode a new file gets: the task's ``mode``, else what the umask allows."""
+    umask = os.umask(0)
+    os.umask(umask)
+    default = 0o666 & ~umask
+    mode = module.params.get('mode')
+    if mode is None:
+        return default
+    if isinstance(mode, int):
+        return mode
+    if str(mode).isdigit():
+        return int(str(mode), 8)
+    return module._symbolic_mode_to_octal(os.stat_result((default,) + (0,) * 9), str(mode))
+
+
+def _write_atomically(module, path, content, new):
     """Write into a temporary file next to path, then rename it over path.
 
     A reader (Glance re-reads the file when its mtime changes) sees the old file or
-    the new one, never half of one. atomic_move keeps the existing file's mode and owner.
+    the new one, never half of one. atomic_move keeps an existing file's mode and
+    owner; a new file has its final mode before it appears under its name.
     """
     folder = os.path.dirname(path) or '.'
     try:
@@ -95,7 +124,12 @@ def _write_atomically(module, path, content):
             handle.write(to_bytes(content))
             handle.flush()
             os.fsync(handle.fileno())
-        module.atomic_move(tmp_path, path, unsafe_writes=module.params.get('unsafe_writes', False))
+        if new:
+            os.chmod(tmp_path, _new_file_mode(module))
+            module.set_default_selinux_context(tmp_path, False)
+            os.replace(tmp_path, path)
+        else:
+            module.atomic_move(tmp_path, path, unsafe_writes=module.params.get('unsafe_writes', False))
     finally:
         if os.path.exists(tmp_path):
             os.unlink(tmp_path)
@@ -118,17 +152,24 @@ def run(module):
         except TypeError:
             raise _Failure('rules must be a dictionary of rule names to check strings') from None
     requested = normalize_requested(rules, state)
-    _check_path(path)
+    # A symlinked policy file (a shared or templated one) is written through to its target.
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    _check_path(target)
 
-    text = _read(path)
+    unreadable = None
+    try:
+        text = _read(target)
+    except PolicyFileError as exc:
+        if not params['force']:
+            raise _Failure(f'{path}: {exc}; the file was left untouched (force=true replaces its content)') from None
+        text, unreadable = '', str(exc)
     exists = text is not None
     fmt = params['format'] or detect_format(path, text)
     if fmt == 'yaml' and not HAS_YAML:
         raise _Failure('PyYAML is needed to read a YAML policy file; install it or use format=json')
 
-    unreadable = None
     current = {}
-    if exists:
+    if exists and unreadable is None:
         try:
             current = load_rules(text, fmt)
         except PolicyFileError as exc:
@@ -176,8 +217,8 @@ def run(module):
 
     if must_write and not module.check_mode:
         if exists and params['backup']:
-            result['backup_file'] = module.backup_local(path)
-        _write_atomically(module, path, render_rules(plan.after, fmt))
+            result['backup_file'] = _backup(target)
+        _write_atomically(module, target, render_rules(plan.after, fmt), new=not exists)
         exists = True
 
     diffs = []
@@ -191,12 +232,12 @@ def run(module):
 
     if exists:
         attr_diff = dict(before={}, after={})
-        file_args = module.load_file_common_arguments(params)
+        file_args = module.load_file_common_arguments(params, path=target)
         changed = module.set_fs_attributes_if_different(file_args, changed, diff=attr_diff)
         if module._diff and (attr_diff['before'] or attr_diff['after']):
             attr_diff['before_header'] = attr_diff['after_header'] = f'{path} (attributes)'
             diffs.append(attr_diff)
-        if not module.check_mode and os.stat(path).st_mode & stat.S_IWOTH:
+        if not module.check_mode and os.stat(target).st_mode & stat.S_IWOTH:
             module.warn(f'{path} is world-writable: anyone on the host could rewrite the Glance policy')
 
     result['changed'] = changed

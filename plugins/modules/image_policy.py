@@ -49,7 +49,9 @@ options:
   path:
     description:
       - The policy file, for example C(/etc/glance/policy.yaml).
-      - Its folder must exist. The file is created when missing and O(state=present).
+      - Its folder must exist. The file is created when missing and O(state=present), with
+        its final O(mode) from the start.
+      - A symbolic link is followed: the file it points to is changed, the link stays.
     type: path
     required: true
     aliases: [dest]
@@ -59,6 +61,8 @@ options:
         C(publicize_image) mapped to C(rule:context_is_admin).
       - V("") (or C(@)) lets every authenticated user through; C(!) lets no one through.
       - With O(state=absent) only the names matter, and a list of names is accepted too.
+      - Check strings must be strings, even with O(validate=false): a null rule would let
+        everyone through.
     type: raw
     default: {}
   state:
@@ -112,7 +116,8 @@ options:
     default: false
   backup:
     description:
-      - Keep a timestamped copy of the file before changing it.
+      - Keep a timestamped copy of the file before changing it, next to it under a dot name
+        (C(.policy.yaml.<pid>.<date>~)), which oslo.policy never reads from a C(policy_dirs) folder.
     type: bool
     default: false
 seealso:
@@ -207,7 +212,7 @@ backup_file:
   description: The copy made before the change.
   returned: when O(backup=true) and the file was changed
   type: str
-  sample: /etc/glance/policy.yaml.12345.2026-11-22@14:30:00~
+  sample: /etc/glance/.policy.yaml.12345.2026-11-22@14:30:00~
 problems:
   description: Every validation problem found, when validation failed (the first one is in C(msg)).
   returned: on validation failure

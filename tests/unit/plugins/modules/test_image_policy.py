@@ -270,3 +270,71 @@ def test_no_temporary_files_left(capsys, tmp_path, policy):
     for check in ('!', 'role:admin', '!'):
         run(capsys, tmp_path, path=str(policy), rules={'add_member': check})
     assert sorted(os.listdir(policy.parent)) == ['policy.yaml']
+
+
+# -- file safety ----------------------------------------------------------------------------
+def test_symlinked_policy_file_is_written_through_to_its_target(capsys, tmp_path, policy):
+    target = tmp_path / 'shared-policy.yaml'
+    target.write_text('"get_image": ""\n')
+    policy.symlink_to(target)
+    result = run(capsys, tmp_path, path=str(policy), rules={'add_member': 'role:admin'})
+    assert result['_rc'] == 0 and result['changed'] is True
+    assert policy.is_symlink() and os.readlink(policy) == str(target)
+    assert target.read_text() == '"get_image": ""\n"add_member": "role:admin"\n'
+
+
+@pytest.mark.parametrize('rules, words', [
+    ({'add_member': None}, "rule add_member: the check string must be a string"),
+    ({'add_member': ['role:admin']}, "rule add_member: the check string must be a string"),
+    ({'add_member': {'role': 'admin'}}, "rule add_member: the check string must be a string"),
+    ({'add_member': 1}, "rule add_member: the check string must be a string"),
+])
+def test_non_string_rules_are_refused_even_without_validation(capsys, tmp_path, policy, rules, words):
+    policy.write_text('{}\n')
+    result = run(capsys, tmp_path, path=str(policy), rules=rules, validate=False)
+    assert result['_rc'] == 1 and words in result['msg']
+    assert policy.read_text() == '{}\n'
+
+
+def test_a_list_of_dicts_as_rule_names_to_remove_is_one_line(capsys, tmp_path, policy):
+    policy.write_text('{}\n')
+    result = run(capsys, tmp_path, path=str(policy), rules=[{'add_member': 'role:admin'}], state='absent')
+    assert result['_rc'] == 1 and result['msg'].startswith('rules to remove must be rule names')
+    assert '\n' not in result['msg']
+
+
+def test_new_file_never_has_a_wider_mode_than_asked(capsys, tmp_path, policy, monkeypatch):
+    seen = []
+    real_replace = os.replace
+
+    def watching_replace(source, destination):
+        seen.append(stat.S_IMODE(os.stat(source).st_mode))
+        return real_replace(source, destination)
+
+    monkeypatch.setattr(os, 'replace', watching_replace)
+    old_umask = os.umask(0o022)
+    try:
+        result = run(capsys, tmp_path, path=str(policy), rules={'add_member': 'role:admin'}, mode='0640')
+    finally:
+        os.umask(old_umask)
+    assert result['_rc'] == 0
+    assert seen == [0o640]
+    assert stat.S_IMODE(policy.stat().st_mode) == 0o640
+
+
+def test_backups_are_hidden_from_oslo_policy_dirs(capsys, tmp_path, policy):
+    policy.write_text('"get_image": ""\n')
+    result = run(capsys, tmp_path, path=str(policy), rules={'add_member': 'role:admin'}, backup=True)
+    backup = result['backup_file']
+    assert os.path.basename(backup).startswith('.')  # oslo.policy skips dot files in policy_dirs
+    assert os.path.dirname(backup) == str(policy.parent)
+    with open(backup) as handle:
+        assert handle.read() == '"get_image": ""\n'
+
+
+def test_non_utf8_file_is_reported_with_its_path(capsys, tmp_path, policy):
+    policy.write_bytes(b'"get_image": "\xff"\n')
+    result = run(capsys, tmp_path, path=str(policy), rules={'add_member': 'role:admin'})
+    assert result['_rc'] == 1
+    assert result['msg'].startswith('%s: not UTF-8 text' % policy)
+    assert policy.read_bytes() == b'"get_image": "\xff"\n'
