@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.images import normalize_v1, v1_headers_to_image
@@ -15,6 +16,32 @@ PAGE_SIZE = 200
 
 def _path(image_id, *rest):
     return image_path('1', image_id, *rest)
+
+
+# A header name is an RFC 7230 token; a value must be Latin-1 without control characters.
+_HEADER_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+
+
+def _header_value_ok(value):
+    try:
+        str(value).encode('latin-1')
+    except UnicodeEncodeError:
+        return False
+    return not _CONTROL.search(str(value))
+
+
+def check_header_safe(name=None, properties=None):
+    """Refuse, before any request, a name or property that cannot travel in v1's x-image-meta-* headers."""
+    why = 'Image API v1 carries it in an HTTP header (Latin-1 text, no control characters)'
+    if name is not None and not _header_value_ok(name):
+        raise GlanceError('name %r cannot be sent to Image API v1: %s' % (name, why))
+    for key, value in (properties or {}).items():
+        if not _HEADER_TOKEN.match(str(key)):
+            raise GlanceError('properties key %r cannot be sent to Image API v1: it becomes part of a header name '
+                              '(letters, digits and !#$%%&\'*+-.^_`|~ only)' % (key,))
+        if not _header_value_ok(value):
+            raise GlanceError('properties.%s value %r cannot be sent to Image API v1: %s' % (key, value, why))
 
 
 def v1_header_value(value):

@@ -91,6 +91,9 @@ def connection_kwargs(params):
     cloud = params.get('cloud')
     kwargs = {}
     if isinstance(cloud, dict):
+        if cloud.get('auth') is not None and not isinstance(cloud['auth'], dict):
+            raise GlanceError('cloud.auth must be a dictionary (auth_url, username, password, ...), got %s'
+                              % type(cloud['auth']).__name__)
         kwargs.update(cloud)
     elif cloud is not None:
         if not isinstance(cloud, str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
@@ -84,9 +85,21 @@ def new_hash(algorithm):
     return hashlib.new(algorithm, usedforsecurity=False) if algorithm == 'md5' else hashlib.new(algorithm)
 
 
+_FILE_KINDS = ((stat.S_ISDIR, 'a folder'), (stat.S_ISFIFO, 'a FIFO'), (stat.S_ISCHR, 'a character device'),
+               (stat.S_ISBLK, 'a block device'), (stat.S_ISSOCK, 'a socket'))
+
+
 def check_readable(path):
-    """Size of the file at ``path``; a clear error when it cannot be read."""
+    """Size of the regular file at ``path``; a clear error when it is something else or cannot be read.
+
+    The kind is checked before opening: opening a FIFO blocks, and a device
+    such as /dev/zero never ends.
+    """
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _FILE_KINDS if test(mode)), 'no regular file')
+            raise GlanceError('filename %s is not a regular file (it is %s)' % (path, kind))
         with open(path, 'rb'):
             pass
         return os.path.getsize(path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 
+from ansible_collections.cloudimage.glance.plugins.module_utils.api_v1 import check_header_safe
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.data import (
     HashingReader, check_readable, parse_checksum, preferred_algorithm, server_digests, upload_algorithms,
@@ -45,6 +46,7 @@ def validate(params, version):
             raise GlanceError('state inactive (deactivation) does not exist in Image API v1')
         if params.get('visibility') not in (None,) + V1_ONLY_PUBLIC_PRIVATE:
             raise GlanceError('visibility %s does not exist in Image API v1 (public or private)' % params['visibility'])
+        check_header_safe(params.get('name'), params.get('properties'))
     for option in ('min_disk', 'min_ram'):
         if params.get(option) is not None and params[option] < 0:
             raise GlanceError('%s must be 0 or more, got %s' % (option, params[option]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 
 PAGE_SIZE = 200
+MAX_PAGE_SIZE = 1000
 
 # Filters a user may give, and how each is sent. Anything else is passed to
 # the server as given (v2 filters on any property by name).
@@ -79,12 +80,24 @@ def v1_query(filters, name=None):
     return params, owner
 
 
+def page_size(filters):
+    """The page size a ``limit`` filter asks for (Glance takes 1 to 1000), else the default."""
+    limit = filters.get('limit')
+    if limit is None:
+        return PAGE_SIZE
+    text = str(limit).strip()
+    if isinstance(limit, bool) or not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
+        raise GlanceError('filters.limit must be a whole number from 1 to %d, got %r' % (MAX_PAGE_SIZE, limit))
+    return int(text)
+
+
 def run(module, client):
     params = module.params
     api = client.api
     filters = dict(params.get('filters') or {})
     # 'limit' sizes the pages; every page is read all the same.
-    page_size = int(filters.pop('limit', None) or PAGE_SIZE)
+    size = page_size(filters)
+    filters.pop('limit', None)
     if filters.get('owner'):
         filters['owner'] = client.resolve_project(filters['owner'])
 
@@ -92,10 +105,10 @@ def run(module, client):
         found = api.get(params['id'])
         raw_images = [found] if found is not None else []
     elif client.version == '2':
-        raw_images = list(api.list(v2_query(filters, params.get('name')), page_size=page_size))
+        raw_images = list(api.list(v2_query(filters, params.get('name')), page_size=size))
     else:
         query, owner = v1_query(filters, params.get('name'))
-        raw_images = [image for image in api.list(query, page_size=page_size) if owner is None or image.get('owner') == owner]
+        raw_images = [image for image in api.list(query, page_size=size) if owner is None or image.get('owner') == owner]
 
     images = [api.normalize(raw) for raw in raw_images]
     if params.get('include_members'):

@@ -197,7 +197,22 @@ class Http:
                 raise error_from_response(response, action, target, body=body,
                                           transient=self.policy.retriable(method, True, response.status_code, body))
             response.retried = retried
+            guard_json(response, describe(action, target))
             return response
+
+
+def guard_json(response, description):
+    """Make ``response.json()`` fail with one line when the body is not JSON (a portal or proxy page)."""
+    decode = response.json
+
+    def json_or_error(**kwargs):
+        try:
+            return decode(**kwargs)
+        except ValueError as exc:
+            kind = response.headers.get('Content-Type') or 'no content type'
+            raise GlanceError('%s: the image endpoint answered HTTP %s with a body that is not JSON (%s)'
+                              % (description, response.status_code, kind.split(';')[0])) from exc
+    response.json = json_or_error
 
 
 def created_by_earlier_attempt(api, response, fields):

@@ -51,7 +51,7 @@ options:
       - The policy file, for example C(/etc/glance/policy.yaml).
       - Its folder must exist. The file is created when missing and O(state=present), with
         its final O(mode) from the start.
-      - A symbolic link is followed: the file it points to is changed, the link stays.
+      - A symbolic link is followed; the file it points to is changed, the link stays.
     type: path
     required: true
     aliases: [dest]
@@ -61,8 +61,8 @@ options:
         C(publicize_image) mapped to C(rule:context_is_admin).
       - V("") (or C(@)) lets every authenticated user through; C(!) lets no one through.
       - With O(state=absent) only the names matter, and a list of names is accepted too.
-      - Check strings must be strings, even with O(validate=false): a null rule would let
-        everyone through.
+      - Check strings must be strings, even with O(validate=false), because a null rule would
+        let everyone through.
     type: raw
     default: {}
   state:

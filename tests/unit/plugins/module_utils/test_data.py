@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 
@@ -74,3 +75,21 @@ def test_check_readable(tmp_path):
 ])
 def test_upload_algorithms_include_what_every_glance_keeps(image, expected, algorithms):
     assert upload_algorithms(image, expected) == algorithms
+
+
+@pytest.mark.parametrize('make, kind', [
+    (lambda path: os.mkfifo(path), 'a FIFO'),
+    (lambda path: os.mkdir(path), 'a folder'),
+])
+def test_check_readable_refuses_what_is_not_a_regular_file_without_opening_it(tmp_path, make, kind):
+    path = str(tmp_path / 'special')
+    make(path)
+    with pytest.raises(GlanceError) as info:
+        check_readable(path)
+    assert str(info.value) == 'filename %s is not a regular file (it is %s)' % (path, kind)
+
+
+def test_check_readable_refuses_a_device():
+    with pytest.raises(GlanceError) as info:
+        check_readable('/dev/zero')
+    assert str(info.value) == 'filename /dev/zero is not a regular file (it is a character device)'

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
-from ansible_collections.cloudimage.glance.plugins.module_utils.info import v1_query, v2_query
+from ansible_collections.cloudimage.glance.plugins.module_utils.info import page_size, v1_query, v2_query
 
 
 @pytest.mark.parametrize('filters, name, params', [
@@ -49,3 +49,15 @@ def test_v1_query_refuses_what_v1_lacks(filters, text):
     with pytest.raises(GlanceError) as info:
         v1_query(filters)
     assert text in str(info.value)
+
+
+@pytest.mark.parametrize('limit, size', [(None, 200), ('50', 50), (1000, 1000), (1, 1)])
+def test_page_size_from_the_limit_filter(limit, size):
+    assert page_size({} if limit is None else {'limit': limit}) == size
+
+
+@pytest.mark.parametrize('limit', ['abc', 0, -5, 1001, '1.5', True])
+def test_page_size_refuses_what_glance_would_not_take(limit):
+    with pytest.raises(GlanceError) as info:
+        page_size({'limit': limit})
+    assert str(info.value) == 'filters.limit must be a whole number from 1 to 1000, got %r' % (limit,)

@@ -362,3 +362,11 @@ def test_untrusted_certificate_in_words(tmp_path):
     exc = failure_of(url, timeout=5)
     assert connection_failure_kind(exc) == 'untrusted'
     assert connection_failure(exc, url).startswith('TLS certificate of %s not trusted' % url)
+
+
+def test_a_2xx_answer_that_is_not_json_is_one_line():
+    session = ScriptedSession(Response(200, text='<html>captive portal</html>', headers={'Content-Type': 'text/html'}))
+    with pytest.raises(GlanceError) as info:
+        ImageApiV2(http(session)).get(IMAGE_ID)
+    assert str(info.value) == ('get_image image %s: the image endpoint answered HTTP 200 with a body that is not '
+                               'JSON (text/html)' % IMAGE_ID)

@@ -75,3 +75,10 @@ def test_option_validation_failure_never_holds_the_password(capsys, tmp_path):
     rc, out = run_policy(capsys, tmp_path, path=str(tmp_path / 'policy.yaml'), cloud=CLOUD, no_such_option=1)
     assert rc == 1 and 'no_such_option' in json.loads(out)['msg']
     assert 'pw-producer-1' not in out
+
+
+def test_a_malformed_cloud_dict_is_named():
+    from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError, connection_kwargs
+    with pytest.raises(GlanceError) as info:
+        connection_kwargs({'cloud': {'auth': 'x'}})
+    assert str(info.value) == 'cloud.auth must be a dictionary (auth_url, username, password, ...), got str'
