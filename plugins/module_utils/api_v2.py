@@ -92,6 +92,12 @@ class ImageApiV2:
         self.http.request('PUT', _path(image_id, 'file'), 'upload_image', 'image %s' % image_id,
                           data=body, headers=headers, ok=(204,), idempotent=False)
 
+    def download(self, image_id, chunk_size=1024 * 1024):
+        """Yield the image's data in chunks, streamed."""
+        response = self.http.request('GET', _path(image_id, 'file'), 'download_image', 'image %s' % image_id,
+                                     stream=True)
+        return response.iter_content(chunk_size=chunk_size)
+
     def delete(self, image_id):
         self.http.request('DELETE', _path(image_id), 'delete_image', 'image %s' % image_id,
                           ok=(204,), tolerate=(404,))

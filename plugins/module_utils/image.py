@@ -9,9 +9,9 @@ import time
 import uuid
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.api_v1 import check_header_safe
-from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
+from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError, strip_url_secrets
 from ansible_collections.cloudimage.glance.plugins.module_utils.data import (
-    HashingReader, check_readable, parse_checksum, preferred_algorithm, server_digests, upload_algorithms,
+    HashingReader, check_readable, new_hash, parse_checksum, preferred_algorithm, server_digests, upload_algorithms,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils.diff import DifferenceTracker
 from ansible_collections.cloudimage.glance.plugins.module_utils.image_diff import (
@@ -373,11 +373,14 @@ class ImageTask:
             raise GlanceError('the image service does not enable the web-download import method')
         self.api.import_from_url(image_id, self.params['url'])
         if not self.params['wait']:
+            if self.expected:
+                self.module.warn('checksum is verified only when the task waits for the import (wait: true)')
             return self.reread(image_id)
         deadline = time.monotonic() + self.params['timeout']
         while True:
             raw = self.reread(image_id)
             if raw.get('status') == 'active':
+                self.verify_imported(raw)
                 return raw
             if raw.get('status') in ('killed', 'deleted') or (
                     raw.get('status') == 'queued' and raw.get('os_glance_failed_import')):
@@ -387,6 +390,23 @@ class ImageTask:
                 raise GlanceError('image %s not active %s s after the import started (status %s)'
                                   % (image_id, self.params['timeout'], raw.get('status')))
             time.sleep(POLL_INTERVAL)
+
+    def verify_imported(self, raw):
+        """Compare imported data with ``checksum``: by the server's digest, else by reading the data back once."""
+        if not self.expected:
+            return
+        algorithm, wanted = self.expected
+        held = server_digests(self.api.normalize(raw)).get(algorithm)
+        if held is None:
+            reader = self.api.download(raw['id'])
+            digest = new_hash(algorithm)
+            for chunk in reader:
+                digest.update(chunk)
+            held = digest.hexdigest()
+        if held != wanted:
+            raise GlanceError('the data imported from %s into %s does not match checksum %s:%s (its %s is %s)'
+                              % (strip_url_secrets(self.params['url']), self.describe(self.api.normalize(raw)),
+                                 algorithm, wanted, algorithm, held))
 
     # -- replace --------------------------------------------------------
     def replace(self, raw, current, plan, tracker):

@@ -232,3 +232,47 @@ def test_each_new_image_gets_its_own_id_chosen_before_the_request(tmp_path):
     assert len(set(ids)) == 2 and all(len(image_id) == 36 for image_id in ids)
     work.create_record({'name': 'ci', 'id': IMAGE_ID}, {}, [])
     assert created[-1]['id'] == IMAGE_ID
+
+
+# -- web-download imports ------------------------------------------------------------------
+class ImportingServer(V2Server):
+    """Imports 'fetch' ``imported`` bytes; the server keeps md5 and a sha512 multihash."""
+
+    def __init__(self, imported, images=()):
+        super().__init__(images)
+        self.imported = imported
+
+    def import_methods(self):
+        return ['glance-direct', 'web-download']
+
+    def import_from_url(self, image_id, url):
+        self.calls.append(('import', url))
+        self.images[image_id].update(status='active', checksum=hashlib.md5(self.imported).hexdigest(),
+                                     os_hash_algo='sha512', os_hash_value=hashlib.sha512(self.imported).hexdigest())
+
+    def download(self, image_id):
+        self.calls.append(('download', image_id))
+        return iter([self.imported[:10], self.imported[10:]])
+
+
+@pytest.mark.parametrize('algorithm', ['sha512', 'sha256'])
+def test_url_import_matching_checksum_is_kept(tmp_path, algorithm):
+    server = ImportingServer(DATA)
+    digest = hashlib.new(algorithm, DATA).hexdigest()
+    result = run(server, params(tmp_path, filename=None, url='http://127.0.0.1/x.img',
+                                checksum='%s:%s' % (algorithm, digest)))
+    assert result['image']['status'] == 'active'
+    # Only a digest the server does not keep costs a read of the data.
+    assert [call[0] for call in server.calls].count('download') == (1 if algorithm == 'sha256' else 0)
+
+
+@pytest.mark.parametrize('algorithm', ['sha512', 'sha256'])
+def test_url_import_mismatching_checksum_removes_the_new_image(tmp_path, algorithm):
+    server = ImportingServer(b'not what was expected')
+    digest = hashlib.new(algorithm, DATA).hexdigest()
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path, filename=None, url='http://u:pw@127.0.0.1/x.img',
+                           checksum='%s:%s' % (algorithm, digest)))
+    assert 'does not match checksum %s:%s' % (algorithm, digest) in str(info.value)
+    assert 'pw' not in str(info.value).replace('http://u:********@', '')
+    assert server.images == {}
