@@ -18,7 +18,9 @@ from ansible_collections.cloudimage.glance.plugins.module_utils.common import Gl
 from ansible_collections.cloudimage.glance.plugins.module_utils.transport import (
     Http, choose_version, endpoint_root, parse_versions,
 )
-from ansible_collections.cloudimage.glance.plugins.module_utils.images import looks_like_uuid
+from ansible_collections.cloudimage.glance.plugins.module_utils.images import (
+    looks_like_uuid, replaced_id, settle_replacements,
+)
 
 KEYSTONE_ID = re.compile(r'^[0-9a-f]{32}$')
 ADAPTERS = {'1': ImageApiV1, '2': ImageApiV2}
@@ -82,22 +84,31 @@ class GlanceClient:
 
     # -- images ---------------------------------------------------------
     def find_image(self, name=None, image_id=None, owner=None, include_shared_pending=False):
-        """Return the raw image document for ``image_id`` or a unique ``name``, or None.
+        """Return the raw image document for ``image_id`` or a unique ``name``, or None."""
+        return self.find_image_and_replacement(name, image_id, owner, include_shared_pending)[0]
+
+    def find_image_and_replacement(self, name=None, image_id=None, owner=None, include_shared_pending=False):
+        """(raw image document or None, its replacement in progress or None), by ID or unique name.
 
         A name lookup is one server-side filtered list request; two images with
-        the same name is an error that lists their IDs.
+        the same name is an error that lists their IDs, except for an image
+        and the replacement being made for it (see ``settle_replacements``).
         """
         if image_id:
-            return self.api.get(image_id)
+            return self.api.get(image_id), None
         if looks_like_uuid(name):
             found = self.api.get(name)
             if found is not None:
-                return found
+                return found, None
         matches = self.api.find_by_name(name, owner=owner, include_shared_pending=include_shared_pending)
-        if len(matches) > 1:
+        images, in_progress = settle_replacements(matches)
+        if len(images) > 1:
             raise GlanceError('%d images are named %r (IDs: %s); give the image ID instead'
-                              % (len(matches), name, ', '.join(sorted(m['id'] for m in matches))))
-        return matches[0] if matches else None
+                              % (len(images), name, ', '.join(sorted(m['id'] for m in images))))
+        if not images:
+            return None, None
+        replacement = next((image for image in in_progress if replaced_id(image) == images[0]['id']), None)
+        return images[0], replacement
 
     def require_image(self, reference, include_shared_pending=True):
         """Image given by name or ID that must exist (modules that act on an existing image)."""

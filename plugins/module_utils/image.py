@@ -14,6 +14,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils.data import (
     HashingReader, check_readable, new_hash, parse_checksum, preferred_algorithm, server_digests, upload_algorithms,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils.diff import DifferenceTracker
+from ansible_collections.cloudimage.glance.plugins.module_utils.images import REPLACES_PROPERTY, replaced_id
 from ansible_collections.cloudimage.glance.plugins.module_utils.image_diff import (
     MANAGED_FIELDS, field_changes, managed_state, property_changes, tag_target, v1_fields, v1_update,
     v2_create_body, v2_patch, validate_properties,
@@ -94,9 +95,11 @@ class ImageTask:
         return state
 
     def find(self):
+        """(raw image or None, its replacement left by an interrupted replace_data or None)."""
         if self.params.get('id'):
-            return self.api.get(self.params['id'])
-        return self.client.find_image(name=self.params['name'], owner=self.owner_id or self.client.project_id)
+            return self.api.get(self.params['id']), None
+        return self.client.find_image_and_replacement(name=self.params['name'],
+                                                      owner=self.owner_id or self.client.project_id)
 
     def reread(self, image_id):
         raw = self.api.get(image_id)
@@ -106,7 +109,7 @@ class ImageTask:
 
     # -- entry point ----------------------------------------------------
     def run(self):
-        raw = self.find()
+        raw, self.replacement = self.find()
         current = self.api.normalize(raw) if raw else None
         tracker = DifferenceTracker(self.state_of(current))
         state = self.params['state']
@@ -115,6 +118,9 @@ class ImageTask:
         elif current is None:
             final = self.create(tracker)
         else:
+            if replaced_id(raw):
+                # The image it replaced is gone: only the last step of the swap was left.
+                raw, current = self.finish_replacement(raw, current, tracker)
             final = self.ensure_present(raw, current, tracker)
         result = dict(changed=tracker.changed, image=final, changes=tracker.changes, api_version=self.version)
         if self.module._diff:
@@ -136,6 +142,10 @@ class ImageTask:
         tracker.set_after({})
         if not self.check_mode:
             self.api.delete(current['id'])
+        if self.replacement is not None:
+            tracker.record('delete the unfinished replacement %s' % self.replacement['id'])
+            if not self.check_mode:
+                self.api.delete(self.replacement['id'])
         return None
 
     # -- create ---------------------------------------------------------
@@ -241,15 +251,17 @@ class ImageTask:
                                                     | ({'tags'} if tags is not None else set()))), **after)
         if self.check_mode:
             return raw
+        return self.send_update(raw, current['properties'], fields, to_set, to_remove, tags)
+
+    def send_update(self, raw, current_properties, fields, to_set=None, to_remove=(), tags=None):
+        """One write of the record: a json-patch on v2, one PUT on v1."""
         if self.version == '2':
-            return self.api.patch(current['id'], v2_patch(raw, fields, to_set, to_remove, tags))
-        v1_fields_, v1_properties, purge = v1_update(current['properties'], fields, to_set, to_remove)
-        return self.api.update(current['id'], v1_fields_, v1_properties, purge)
+            return self.api.patch(raw['id'], v2_patch(raw, fields, to_set or {}, list(to_remove), tags))
+        v1_fields_, v1_properties, purge = v1_update(current_properties, fields, to_set or {}, list(to_remove))
+        return self.api.update(raw['id'], v1_fields_, v1_properties, purge)
 
     def set_fields(self, raw, fields):
-        if self.version == '2':
-            return self.api.patch(raw['id'], v2_patch(raw, fields, {}, [], None))
-        return self.api.update(raw['id'], v1_fields(fields))
+        return self.send_update(raw, {}, fields)
 
     def set_status(self, image, state, tracker):
         if state == 'inactive' and image['status'] == 'active':
@@ -410,45 +422,88 @@ class ImageTask:
 
     # -- replace --------------------------------------------------------
     def replace(self, raw, current, plan, tracker):
-        """New image with the same attributes and members and the new data; then the old one goes."""
+        """Swap the image for a new one with the same attributes and members and the new data.
+
+        The new image is made hidden (v2) and marked with the ID it replaces,
+        and its data verified, before the old one is deleted; then one update
+        unmarks it. A failure at any step leaves one image that the modules
+        find under the name (see ``settle_replacements``), and a re-run goes
+        on from where it stopped.
+        """
         fields = {field: current.get(field) for field in MANAGED_FIELDS if current.get(field) is not None}
         changes, to_set, to_remove, tags = self.changes_for(current)
         fields.update(changes)
         protect = fields.pop('protected', False)
-        if self.version == '1':
-            fields.pop('hidden', None)
+        hidden = fields.pop('hidden', False)
         properties = {k: v for k, v in current['properties'].items() if k not in to_remove}
         properties.update(to_set)
         tags = current['tags'] if tags is None else tags
         members = self.api.members(current['id']) if (self.version == '1' or current['visibility'] == 'shared') else []
+        algorithm = preferred_algorithm(current)
         tracker.record('replace data (new image, then delete %s)' % current['id'],
-                       **dict(managed_state(dict(fields, protected=protect, properties=properties, tags=tags)),
-                              data='%s:%s' % (preferred_algorithm(current),
-                                              plan.local_digests.get(preferred_algorithm(current)))))
+                       **dict(managed_state(dict(fields, protected=protect, hidden=hidden if self.version == '2' else
+                                                 False, properties=properties, tags=tags)),
+                              data='%s:%s' % (algorithm, plan.local_digests.get(algorithm))))
         if self.check_mode:
             return current
-        new_raw = self.create_record(fields, properties, tags)
-        try:
-            new_raw = self.fill_data(new_raw, tracker, created=False)
-            for member in members:
-                self.api.add_member(new_raw['id'], member['member_id'],
-                                    can_share=member['can_share'] if self.version == '1' else None)
-            if protect:
-                new_raw = self.set_fields(new_raw, {'protected': True})
-        except GlanceError:
-            self.discard(new_raw['id'])
-            raise
+        new_raw = self.reusable_replacement(algorithm, plan.local_digests)
+        if new_raw is None:
+            new_raw = self.make_replacement(current, fields, properties, tags, tracker)
+        self.copy_members(new_raw, members)
         if current['protected']:
             self.set_fields(raw, {'protected': False})
         self.api.delete(current['id'])
+        new_raw, final = self.finish_replacement(new_raw, self.api.normalize(new_raw), tracker, hidden, protect)
         if members and self.version == '2':
             self.module.warn('image %s replaces %s; its %d member(s) were added again and must accept it again'
                              % (new_raw['id'], current['id'], len(members)))
-        final = self.api.normalize(self.reread(new_raw['id']))
         if self.params['state'] == 'inactive':
             final = self.set_status(final, 'inactive', tracker)
         tracker.set_after(self.state_of(final))
         return final
+
+    def reusable_replacement(self, algorithm, local_digests):
+        """A replacement left by an interrupted run that already holds the wanted data, else None (removed)."""
+        if self.replacement is None:
+            return None
+        left = self.api.normalize(self.replacement)
+        if left['status'] == 'active' and server_digests(left).get(algorithm) == local_digests.get(algorithm):
+            return self.replacement
+        self.discard(left['id'])
+        return None
+
+    def make_replacement(self, current, fields, properties, tags, tracker):
+        """The new image, hidden and marked as replacing ``current``, with its data uploaded and verified."""
+        if self.version == '2':
+            fields = dict(fields, hidden=True)
+        new_raw = self.create_record(fields, dict(properties, **{REPLACES_PROPERTY: current['id']}), tags)
+        try:
+            return self.fill_data(new_raw, tracker, created=False)
+        except GlanceError:
+            self.discard(new_raw['id'])
+            raise
+
+    def copy_members(self, new_raw, members):
+        try:
+            for member in members:
+                self.api.add_member(new_raw['id'], member['member_id'],
+                                    can_share=member['can_share'] if self.version == '1' else None)
+        except GlanceError:
+            self.discard(new_raw['id'])
+            raise
+
+    def finish_replacement(self, raw, image, tracker, hidden=None, protect=None):
+        """Unmark a replacement whose old image is gone, in one update; it becomes the image under the name."""
+        fields = {'hidden': bool(self.params.get('hidden')) if hidden is None else hidden}
+        if self.version == '1':
+            fields = {}
+        if protect:
+            fields['protected'] = True
+        tracker.record('finish replacing %s with %s' % (replaced_id(raw), raw['id']))
+        if self.check_mode:
+            return raw, dict(image, hidden=fields.get('hidden', image['hidden']))
+        raw = self.send_update(raw, image['properties'], fields, to_remove=[REPLACES_PROPERTY])
+        return raw, self.api.normalize(raw)
 
 
 def run(module, client):

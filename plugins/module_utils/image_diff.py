@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
-from ansible_collections.cloudimage.glance.plugins.module_utils.images import RESERVED_PREFIX, property_string
+from ansible_collections.cloudimage.glance.plugins.module_utils.images import (
+    REPLACES_PROPERTY, RESERVED_PREFIX, property_string,
+)
 
 # Image attributes the image module manages, by option name (in diff order).
 MANAGED_FIELDS = ('name', 'disk_format', 'container_format', 'visibility', 'protected', 'hidden',
@@ -32,6 +34,8 @@ def validate_properties(properties):
             raise GlanceError('property %r is read-only in Glance and cannot be set' % key)
         if key.startswith(RESERVED_PREFIX):
             raise GlanceError('property %r is reserved by Glance (prefix %s)' % (key, RESERVED_PREFIX))
+        if key == REPLACES_PROPERTY:
+            raise GlanceError('property %r is kept by this collection while it replaces image data' % key)
         if key in OPTION_PROPERTIES:
             raise GlanceError('property %r is an image attribute: set it with the %s option'
                               % (key, 'hidden' if key == 'os_hidden' else key))

@@ -19,6 +19,10 @@ V2_BASE_KEYS = frozenset((
 # Prefix of properties Glance reserves for itself (set by the server, never by users).
 RESERVED_PREFIX = 'os_glance'
 
+# Property a replacement image carries, naming the image it replaces, until the swap
+# is complete (image with replace_data); a re-run that finds it resumes the swap.
+REPLACES_PROPERTY = 'cloudimage_replaces'
+
 # Attributes every normalized image carries, in a stable order.
 NORMALIZED_KEYS = (
     'id', 'name', 'status', 'visibility', 'protected', 'hidden', 'disk_format', 'container_format',
@@ -106,3 +110,20 @@ def v1_headers_to_image(headers):
         elif key in image:
             image[key] = None
     return image
+
+
+def replaced_id(raw):
+    """The ID of the image that the raw (v1 or v2) image document is replacing, or None."""
+    return raw.get(REPLACES_PROPERTY) or (raw.get('properties') or {}).get(REPLACES_PROPERTY)
+
+
+def settle_replacements(matches):
+    """(images, replacements in progress) among same-named images.
+
+    A replacement whose image still exists does not count as a second image of
+    that name: until the swap is complete, the image being replaced is the image.
+    """
+    listed = {image['id'] for image in matches}
+    in_progress = [image for image in matches if replaced_id(image) in listed]
+    images = [image for image in matches if image not in in_progress]
+    return images, in_progress

@@ -8,7 +8,9 @@ import pytest
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.data import HashingReader
-from ansible_collections.cloudimage.glance.plugins.module_utils.images import normalize_v2
+from ansible_collections.cloudimage.glance.plugins.module_utils.images import (
+    normalize_v2, replaced_id, settle_replacements,
+)
 from ansible_collections.cloudimage.glance.plugins.module_utils import image as image_workflow
 
 IMAGE_ID = '6a0b4f67-6b0e-4cf4-9d54-5d0c2b0a1f11'
@@ -45,7 +47,7 @@ class V2Server:
     def create(self, fields):
         self.calls.append(('create', dict(fields)))
         image = dict(fields, status='queued', visibility=fields.get('visibility', 'shared'), protected=False,
-                     os_hidden=False, tags=fields.get('tags', []), checksum=None, os_hash_algo=None,
+                     os_hidden=fields.get('os_hidden', False), tags=fields.get('tags', []), checksum=None, os_hash_algo=None,
                      os_hash_value=None)
         self.images[image['id']] = image
         return copy.deepcopy(image)
@@ -80,9 +82,12 @@ class Client:
     def __init__(self, api):
         self.api = api
 
-    def find_image(self, name=None, image_id=None, owner=None, include_shared_pending=False):
-        matches = self.api.find_by_name(name)
-        return matches[0] if matches else None
+    def find_image_and_replacement(self, name=None, image_id=None, owner=None, include_shared_pending=False):
+        images, in_progress = settle_replacements(self.api.find_by_name(name))
+        assert len(images) <= 1
+        if not images:
+            return None, None
+        return images[0], next((r for r in in_progress if replaced_id(r) == images[0]['id']), None)
 
 
 def params(tmp_path, **options):
@@ -275,4 +280,102 @@ def test_url_import_mismatching_checksum_removes_the_new_image(tmp_path, algorit
                            checksum='%s:%s' % (algorithm, digest)))
     assert 'does not match checksum %s:%s' % (algorithm, digest) in str(info.value)
     assert 'pw' not in str(info.value).replace('http://u:********@', '')
+    assert server.images == {}
+
+
+# -- replacing the data of an image, failing at every step -----------------------------------
+OLD_DATA = b'old disk image bytes' * 50
+
+
+class FailingServer(V2Server):
+    """Fails the first call of one kind (after the server did nothing), like a refusal or an outage."""
+
+    def __init__(self, images, fail_on=None, fail_when=lambda call: True):
+        super().__init__(images)
+        self.fail_on = fail_on
+        self.fail_when = fail_when
+
+    def _maybe_fail(self, kind, detail):
+        if self.fail_on == kind and self.fail_when(detail):
+            self.fail_on = None
+            raise GlanceError('%s refused' % kind, status=503)
+
+    def upload(self, image_id, reader, size):
+        self._maybe_fail('upload', image_id)
+        super().upload(image_id, reader, size)
+
+    def delete(self, image_id):
+        self._maybe_fail('delete', image_id)
+        super().delete(image_id)
+
+    def patch(self, image_id, operations):
+        self._maybe_fail('patch', operations)
+        return super().patch(image_id, operations)
+
+    def members(self, image_id):
+        return []
+
+
+def old_image():
+    return dict(queued(status='active', protected=True), checksum=hashlib.md5(OLD_DATA).hexdigest(),
+                os_hash_algo='sha512', os_hash_value=hashlib.sha512(OLD_DATA).hexdigest(), os_distro='debian')
+
+
+def visible(server):
+    """What a plain listing shows under the name (Glance leaves hidden images out)."""
+    return [image for image in server.images.values() if image['name'] == 'ci' and not image.get('os_hidden')]
+
+
+def replace_params(tmp_path):
+    return params(tmp_path, replace_data=True, protected=False)
+
+
+def assert_replaced(server):
+    assert len(server.images) == 1
+    (image,) = server.images.values()
+    assert image['id'] != IMAGE_ID and image['status'] == 'active'
+    assert image['os_hash_value'] == hashlib.sha512(DATA).hexdigest()
+    assert image['os_distro'] == 'debian' and not image.get('os_hidden')
+    assert 'cloudimage_replaces' not in image
+
+
+def test_replace_without_failure(tmp_path):
+    server = FailingServer([old_image()])
+    result = run(server, replace_params(tmp_path))
+    assert result['changed']
+    assert_replaced(server)
+
+
+@pytest.mark.parametrize('fail_on, fail_when, old_kept', [
+    ('upload', lambda image_id: True, True),
+    ('delete', lambda image_id: image_id == IMAGE_ID, True),
+    ('patch', lambda operations: {'op': 'remove', 'path': '/protected'} not in operations and any(
+        op['path'] == '/cloudimage_replaces' for op in operations), False),
+])
+def test_replace_failing_at_any_step_leaves_one_image_and_a_rerun_converges(tmp_path, fail_on, fail_when, old_kept):
+    server = FailingServer([old_image()], fail_on, fail_when)
+    with pytest.raises(GlanceError):
+        run(server, replace_params(tmp_path))
+    # One image under the name for the modules (the old one while it exists) ...
+    found, _replacement = Client(server).find_image_and_replacement('ci')
+    assert found['id'] == IMAGE_ID if old_kept else replaced_id(found) == IMAGE_ID
+    # ... and never two in a plain listing.
+    assert len(visible(server)) <= 1
+    uploads_before = [call[0] for call in server.calls].count('upload')
+    result = run(server, replace_params(tmp_path))
+    assert result['changed']
+    assert_replaced(server)
+    if fail_on != 'upload':
+        # The verified replacement was reused, not uploaded again.
+        assert [call[0] for call in server.calls].count('upload') == uploads_before
+    again = run(server, replace_params(tmp_path))
+    assert not again['changed']
+
+
+def test_absent_also_removes_an_unfinished_replacement(tmp_path):
+    server = FailingServer([old_image()], 'delete', lambda image_id: image_id == IMAGE_ID)
+    with pytest.raises(GlanceError):
+        run(server, replace_params(tmp_path))
+    assert len(server.images) == 2
+    run(server, params(tmp_path, state='absent', protected=False, filename=None))
     assert server.images == {}
