@@ -14,9 +14,12 @@ from ansible_collections.cloudimage.glance.plugins.module_utils.data import (
     HashingReader, check_readable, new_hash, parse_checksum, preferred_algorithm, server_digests, upload_algorithms,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils.diff import DifferenceTracker
+from ansible_collections.cloudimage.glance.plugins.module_utils import lost_updates
 from ansible_collections.cloudimage.glance.plugins.module_utils.images import REPLACES_PROPERTY, replaced_id
+from ansible_collections.cloudimage.glance.plugins.module_utils.lost_updates import WantedState
+from ansible_collections.cloudimage.glance.plugins.module_utils.sharing import send_tags
 from ansible_collections.cloudimage.glance.plugins.module_utils.image_diff import (
-    MANAGED_FIELDS, field_changes, managed_state, property_changes, tag_target, v1_fields, v1_update,
+    MANAGED_FIELDS, V2_KEYS, field_changes, managed_state, property_changes, tag_target, v1_fields, v1_update,
     v2_create_body, v2_patch, validate_properties,
 )
 
@@ -251,7 +254,24 @@ class ImageTask:
                                                     | ({'tags'} if tags is not None else set()))), **after)
         if self.check_mode:
             return raw
-        return self.send_update(raw, current['properties'], fields, to_set, to_remove, tags)
+        if self.version == '1':
+            return self.send_update(raw, current['properties'], fields, to_set, to_remove)
+        # Tags go one call each: a request never names a tag this task was not asked to change.
+        added = sorted(set(tags or current['tags']) - set(current['tags']))
+        removed = sorted(set(current['tags']) - set(current['tags'] if tags is None else tags))
+        wanted = WantedState(dict({V2_KEYS.get(key, key): value for key, value in fields.items()}, **to_set),
+                             to_remove, added, removed)
+        started = time.monotonic()
+        raw = self.send_v2_changes(raw, wanted)
+        return lost_updates.keep(self.describe(current), wanted, lambda: self.reread(current['id']),
+                                 self.send_v2_changes, time.monotonic() - started)
+
+    def send_v2_changes(self, raw, wanted):
+        """A json-patch for the values and removals, then the tag calls; returns the image after the patch."""
+        if wanted.values or wanted.removed:
+            raw = self.api.patch(raw['id'], v2_patch(raw, {}, wanted.values, sorted(wanted.removed), None))
+        send_tags(self.api, raw['id'], wanted)
+        return raw
 
     def send_update(self, raw, current_properties, fields, to_set=None, to_remove=(), tags=None):
         """One write of the record: a json-patch on v2, one PUT on v1."""

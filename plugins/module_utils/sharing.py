@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.cloudimage.glance.plugins.module_utils import members as membership
+from ansible_collections.cloudimage.glance.plugins.module_utils import lost_updates, members as membership
 from ansible_collections.cloudimage.glance.plugins.module_utils.client import GlanceClient
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.diff import DifferenceTracker
 from ansible_collections.cloudimage.glance.plugins.module_utils.image_diff import tag_target
+from ansible_collections.cloudimage.glance.plugins.module_utils.lost_updates import WantedState
 
 # Parallel member writes on v2. Small on purpose: Glance serializes member
 # writes per image in its database anyway, and SQLite-backed servers answer
@@ -471,6 +473,22 @@ def tag_changes(current, tags, state, purge):
     return sorted(target - current), sorted(current - target)
 
 
+def send_tags(api, image_id, wanted):
+    # One at a time: Glance saves an image's whole tag list on each call,
+    # so parallel calls on one image can undo each other.
+    for tag in sorted(wanted.tags_removed):
+        api.remove_tag(image_id, tag)
+    for tag in sorted(wanted.tags_added):
+        api.add_tag(image_id, tag)
+
+
+def read_image(client, image):
+    raw = client.api.get(image['id'])
+    if raw is None:
+        raise GlanceError('%s disappeared while its tags were being changed' % describe(image))
+    return raw
+
+
 def tag_task(module, client):
     params = module.params
     if client.version == '1':
@@ -492,15 +510,12 @@ def tag_task(module, client):
         tracker.record('add tag %s' % tag)
     final = sorted((set(current) - set(to_remove)) | set(to_add))
     if (to_add or to_remove) and not module.check_mode:
-        # One at a time: Glance saves an image's whole tag list on each call,
-        # so parallel calls on one image can undo each other.
-        for tag in to_remove:
-            client.api.remove_tag(image['id'], tag)
-        for tag in to_add:
-            client.api.add_tag(image['id'], tag)
-        reread = client.api.get(image['id'])
-        if reread is None:
-            raise GlanceError('%s disappeared while its tags were being changed' % describe(image))
+        wanted = WantedState(tags_added=to_add, tags_removed=to_remove)
+        started = time.monotonic()
+        send_tags(client.api, image['id'], wanted)
+        reread = lost_updates.keep(describe(image), wanted, lambda: read_image(client, image),
+                                   lambda _document, undone: send_tags(client.api, image['id'], undone),
+                                   time.monotonic() - started)
         final = sorted(set(reread.get('tags') or []))
     tracker.set_after({'tags': final})
     result = dict(changed=tracker.changed, tags=final, added=to_add, removed=to_remove,

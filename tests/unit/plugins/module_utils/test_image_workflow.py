@@ -379,3 +379,39 @@ def test_absent_also_removes_an_unfinished_replacement(tmp_path):
     assert len(server.images) == 2
     run(server, params(tmp_path, state='absent', protected=False, filename=None))
     assert server.images == {}
+
+
+# -- another writer saving a stale copy right after this task's write ------------------------
+class StaleWriterServer(V2Server):
+    """After the task's first patch, another request that read the image before it saves its own copy."""
+
+    def __init__(self, images):
+        super().__init__(images)
+        self.stale = None
+
+    def patch(self, image_id, operations):
+        if self.stale is None:
+            self.stale = dict(copy.deepcopy(self.images[image_id]), theirs='kept', tags=['their-tag'])
+            document = super().patch(image_id, operations)
+            self.images[image_id] = self.stale  # saved after ours, from a copy read before it
+            return document
+        return super().patch(image_id, operations)
+
+    def add_tag(self, image_id, tag):
+        self.calls.append(('add_tag', tag))
+        self.images[image_id]['tags'] = sorted(set(self.images[image_id]['tags']) | {tag})
+
+    def remove_tag(self, image_id, tag):
+        self.calls.append(('remove_tag', tag))
+        self.images[image_id]['tags'] = [t for t in self.images[image_id]['tags'] if t != tag]
+
+
+def test_update_undone_by_a_concurrent_save_is_sent_again(tmp_path):
+    server = StaleWriterServer([dict(old_image(), protected=False)])
+    result = run(server, params(tmp_path, filename=None, properties={'ours': 'yes'}, tags=['our-tag']))
+    image = server.images[IMAGE_ID]
+    assert image['ours'] == 'yes' and image['theirs'] == 'kept'
+    assert sorted(image['tags']) == ['our-tag', 'their-tag']
+    assert result['changed'] and result['image']['properties']['ours'] == 'yes'
+    # The tag went in its own call, never as a whole list that could drop others' tags.
+    assert all(op['path'] != '/tags' for kind, ops in server.calls if kind == 'patch' for op in ops)
