@@ -198,8 +198,13 @@ class ImageTask:
         return self.api.create(v1_fields(fields), {k: str(v) for k, v in properties.items()})
 
     def discard(self, image_id):
-        """Remove an image this run made, after a failure: leave nothing half-made behind."""
+        """Remove an image this run made, after a failure: leave nothing half-made behind.
+
+        A delete that meets the server still saving a cut upload can leave the
+        image in status deleted for good: wait until it has settled first.
+        """
         try:
+            self.settled_status(image_id)
             self.api.delete(image_id)
         except GlanceError as exc:
             self.module.warn('could not remove the incomplete image %s: %s' % (image_id, exc))
@@ -394,7 +399,8 @@ class ImageTask:
         """The image's status once the server has stopped saving data into it (bounded by ``timeout``)."""
         deadline = time.monotonic() + self.params['timeout']
         while True:
-            status = self.reread(image_id).get('status')
+            raw = self.api.get(image_id)
+            status = raw.get('status') if raw else None
             if status != 'saving' or time.monotonic() > deadline:
                 return status
             time.sleep(POLL_INTERVAL)

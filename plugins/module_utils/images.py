@@ -122,7 +122,10 @@ def settle_replacements(matches):
 
     A replacement whose image still exists does not count as a second image of
     that name: until the swap is complete, the image being replaced is the image.
+    An image in status deleted is gone, even where Glance left it listed (a
+    delete that failed half-way on its database).
     """
+    matches = [image for image in matches if image.get('status') != 'deleted']
     listed = {image['id'] for image in matches}
     in_progress = [image for image in matches if replaced_id(image) in listed]
     images = [image for image in matches if image not in in_progress]

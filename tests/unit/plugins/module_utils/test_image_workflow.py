@@ -415,3 +415,47 @@ def test_update_undone_by_a_concurrent_save_is_sent_again(tmp_path):
     assert result['changed'] and result['image']['properties']['ours'] == 'yes'
     # The tag went in its own call, never as a whole list that could drop others' tags.
     assert all(op['path'] != '/tags' for kind, ops in server.calls if kind == 'patch' for op in ops)
+
+
+# -- cleaning up after a cut upload -------------------------------------------------------------
+class CutUploadServer(V2Server):
+    """The upload is cut; Glance puts the image back to queued only after a moment (saving first)."""
+
+    def __init__(self):
+        super().__init__()
+        self.saving_reads = 2
+
+    def upload(self, image_id, reader, size):
+        b''.join(reader)
+        self.calls.append(('upload', image_id))
+        self.images[image_id]['status'] = 'saving'
+        raise GlanceError('upload_image image %s: connection to http://glance was closed before it answered'
+                          % image_id, transient=True)
+
+    def get(self, image_id):
+        image = self.images.get(image_id)
+        if image is not None and image['status'] == 'saving':
+            self.saving_reads -= 1
+            if self.saving_reads <= 0:
+                image['status'] = 'queued'
+        return super().get(image_id)
+
+    def delete(self, image_id):
+        assert self.images[image_id]['status'] != 'saving', 'deleted while the server was still saving'
+        super().delete(image_id)
+
+
+def test_a_cut_upload_is_cleaned_up_once_the_server_stopped_saving(tmp_path, monkeypatch):
+    monkeypatch.setattr(image_workflow, 'UPLOAD_ATTEMPTS', 1)
+    server = CutUploadServer()
+    with pytest.raises(GlanceError):
+        run(server, params(tmp_path))
+    assert server.images == {}
+
+
+def test_an_image_glance_left_in_status_deleted_is_gone_for_name_lookups():
+    from ansible_collections.cloudimage.glance.plugins.module_utils.images import settle_replacements
+    stuck = {'id': 'a', 'name': 'ci', 'status': 'deleted'}
+    live = {'id': 'b', 'name': 'ci', 'status': 'active'}
+    assert settle_replacements([stuck, live]) == ([live], [])
+    assert settle_replacements([stuck]) == ([], [])
