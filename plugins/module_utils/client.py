@@ -67,7 +67,7 @@ class GlanceClient:
     def _requested_version(self):
         """``api_version``; with auto, an ``image_api_version: 1`` from clouds.yaml is honoured."""
         requested = self.params.get('api_version') or 'auto'
-        if requested == 'auto' and str(self.conn.config.get_api_version('image') or '').split('.')[0] == '1':
+        if requested == 'auto' and str(self.conn.config.get_api_version('image') or '').split('.', 1)[0] == '1':
             return '1'
         return requested
 

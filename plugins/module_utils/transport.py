@@ -183,9 +183,9 @@ class Http:
                         retried = True
                         self.sleep(pause)
                         continue
-                raise GlanceError('%s: %s' % (describe(action, target), connection_failure(exc, self.url(path),
-                                                                                            self.timeout)),
-                                  action=action, transient=connection_failure_kind(exc) in ('reset', 'timeout')) from exc
+                reason = connection_failure(exc, self.url(path), self.timeout)
+                raise GlanceError('%s: %s' % (describe(action, target), reason), action=action,
+                                  transient=connection_failure_kind(exc) in ('reset', 'timeout')) from exc
             if response.status_code not in ok and response.status_code not in tolerate:
                 body = response_text(response)
                 if self.policy.retriable(method, idempotent, status=response.status_code, body=body):

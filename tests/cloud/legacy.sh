@@ -16,7 +16,9 @@
 #   CLOUD_DIR                  state folder (default: <repo>/.cloud)
 #   GLANCE_LEGACY_OFFLINE_DIR  folder with debs/, wheelhouse27/ and
 #                              glance-15.0.2.tar.gz; when unset, packages come
-#                              from the machine's configured apt mirror and pip index
+#                              from the machine's configured apt mirror and pip
+#                              index (of the pip settings only the index, proxy and
+#                              CA bundle count: see pip.sh)
 #   GLANCE_LEGACY_APT_URI      Debian mirror for the bullseye packages (default:
 #                              the first Debian URI of the machine's apt sources)
 #   GLANCE_LEGACY_HOST_PYTHON  Python 3 that runs virtualenv (default: python3.11,
@@ -43,6 +45,8 @@
 # pid files $CLOUD_DIR/run/glance-legacy-{api,registry}.pid.
 
 _LEGACY_SRC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tests/cloud/pip.sh
+. "$_LEGACY_SRC_DIR/pip.sh"
 _LEGACY_GLANCE_VERSION=15.0.2
 _LEGACY_VIRTUALENV_VERSION=20.21.1
 _LEGACY_API_PORT=9393
@@ -240,10 +244,19 @@ _legacy_install_tools() {
     py="$(_legacy_host_python)" || return 1
     rm -rf "$_L_TOOLS"
     "$py" -m venv "$_L_TOOLS" || { _legacy_err "creating the venv $_L_TOOLS failed"; return 1; }
-    if ! "$_L_TOOLS/bin/python" -m pip install -q "virtualenv==$_LEGACY_VIRTUALENV_VERSION" >&2; then
+    local settings
+    settings="$(pip_settings modern "$_L_TOOLS/bin/python")" || return 1
+    if ! pip_isolated "$settings" "$_L_TOOLS/bin/python" -m pip install -q --disable-pip-version-check \
+        "virtualenv==$_LEGACY_VIRTUALENV_VERSION" >&2; then
         _legacy_err "pip install virtualenv==$_LEGACY_VIRTUALENV_VERSION failed"
         return 1
     fi
+}
+
+# The user's index, proxy and CA bundle for the 2.7 venv's pip 20, read with
+# the tools venv's current pip (tests/cloud/pip.sh says why nothing else).
+_legacy_pip_settings() {
+    pip_settings legacy "$_L_TOOLS/bin/python"
 }
 
 _legacy_install_venv() {
@@ -274,16 +287,17 @@ _legacy_install_glance() {
         CFLAGS="-I$inc -I$inc/python2.7 -I$inc/x86_64-linux-gnu/python2.7 ${CFLAGS:-}"
         LDFLAGS="-L$_L_LIBDIR ${LDFLAGS:-}"
     )
+    local settings
     if off="$(_legacy_offline_dir)"; then
         _legacy_say "installing glance==$_LEGACY_GLANCE_VERSION from $off/wheelhouse27"
-        env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null \
-            "${pip_env[@]}" LD_LIBRARY_PATH="$_L_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+        pip_isolated "" env "${pip_env[@]}" LD_LIBRARY_PATH="$_L_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
             "$_L_VENV/bin/python" -m pip install -q --no-index --find-links "$off/wheelhouse27" \
             -c "$pins" "glance==$_LEGACY_GLANCE_VERSION" >&2 ||
             { _legacy_err "pip install from $off/wheelhouse27 failed"; return 1; }
     else
         _legacy_say "installing glance==$_LEGACY_GLANCE_VERSION from the configured pip index (Pike pins)"
-        env "${pip_env[@]}" LD_LIBRARY_PATH="$_L_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+        settings="$(_legacy_pip_settings)" || return 1
+        pip_isolated "$settings" env "${pip_env[@]}" LD_LIBRARY_PATH="$_L_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
             "$_L_VENV/bin/python" -m pip install -q -c "$pins" "glance==$_LEGACY_GLANCE_VERSION" >&2 ||
             { _legacy_err "pip install glance==$_LEGACY_GLANCE_VERSION with $pins failed"; return 1; }
     fi
@@ -302,7 +316,7 @@ _legacy_install_etc() {
         [ -s "$_L_ETC/$f" ] || ok=0
     done
     [ "$ok" = 1 ] && return 0
-    local off sdist=""
+    local off sdist="" settings
     if off="$(_legacy_offline_dir)" && [ -f "$off/glance-$_LEGACY_GLANCE_VERSION.tar.gz" ]; then
         sdist="$off/glance-$_LEGACY_GLANCE_VERSION.tar.gz"
     else
@@ -311,7 +325,10 @@ _legacy_install_etc() {
         if [ ! -s "$sdist" ]; then
             # The 2.7 venv's pip has pbr installed by now, so the sdist's
             # metadata step needs nothing else.
-            if ! _legacy_env "$_L_VENV/bin/python" -m pip download -q --no-deps --no-binary :all: \
+            settings="$(_legacy_pip_settings)" || return 1
+            if ! pip_isolated "$settings" env PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_PYTHON_VERSION_WARNING=1 \
+                LD_LIBRARY_PATH="$_L_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+                "$_L_VENV/bin/python" -m pip download -q --no-deps --no-binary :all: \
                 --no-build-isolation -d "$_L_DL/sdist" "glance==$_LEGACY_GLANCE_VERSION" >&2 ||
                 [ ! -s "$sdist" ]; then
                 _legacy_err "pip download of the glance==$_LEGACY_GLANCE_VERSION sdist failed"

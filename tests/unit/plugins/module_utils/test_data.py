@@ -78,8 +78,8 @@ def test_upload_algorithms_include_what_every_glance_keeps(image, expected, algo
 
 
 @pytest.mark.parametrize('make, kind', [
-    (lambda path: os.mkfifo(path), 'a FIFO'),
-    (lambda path: os.mkdir(path), 'a folder'),
+    (os.mkfifo, 'a FIFO'),
+    (os.mkdir, 'a folder'),
 ])
 def test_check_readable_refuses_what_is_not_a_regular_file_without_opening_it(tmp_path, make, kind):
     path = str(tmp_path / 'special')

@@ -128,7 +128,7 @@ def test_connection_refused_is_final_reset_and_timeout_are_not():
 def test_pauses_grow_exponentially_with_jitter_and_a_ceiling():
     policy = RetryPolicy(first_pause=0.25, longest_pause=4.0, rng=random.Random(1))
     for attempt, ceiling in [(1, 0.25), (2, 0.5), (3, 1.0), (4, 2.0), (5, 4.0), (6, 4.0), (9, 4.0)]:
-        pauses = [policy.pause(attempt) for _ in range(200)]
+        pauses = [policy.pause(attempt) for _draw in range(200)]
         assert ceiling / 2 <= min(pauses) and max(pauses) <= ceiling
         assert len(set(pauses)) > 100  # jittered, not one fixed value
 

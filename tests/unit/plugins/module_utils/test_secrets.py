@@ -5,6 +5,7 @@ import json
 import pytest
 
 from ansible.module_utils.common import warnings as module_warnings
+from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import (
@@ -55,6 +56,9 @@ def test_url_secrets(url, secrets, shown):
 
 def run_policy(capsys, tmp_path, **args):
     args.update(_ansible_tmpdir=str(tmp_path), _ansible_check_mode=False, _ansible_diff=True)
+    if 'inject_invocation' in PASS_VARS:
+        # ansible-core 2.21 and later send the invocation only when the controller asks for it.
+        args['_ansible_inject_invocation'] = True
     module_warnings._global_warnings.clear()
     with patch_module_args(args):
         with pytest.raises(SystemExit) as exc:
