@@ -14,6 +14,9 @@ set -euo pipefail
 
 CLOUD_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$CLOUD_SRC_DIR/../.." && pwd)
+# pip_settings, pip_isolated: pip with only the user's package sources.
+# shellcheck source=tests/cloud/pip.sh
+. "$CLOUD_SRC_DIR/pip.sh"
 
 CLOUD_DIR=${CLOUD_DIR:-$REPO_ROOT/.cloud}
 case "$CLOUD_DIR" in /*) ;; *) CLOUD_DIR=$PWD/$CLOUD_DIR ;; esac

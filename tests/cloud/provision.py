@@ -1,8 +1,8 @@
 """Register the local test cloud's catalog, service user and personas.
 
 Run by tests/cloud/start (with the cloud venv's Python) once Keystone answers.
-Idempotent: everything is looked up before it is created, and the users'
-passwords are set to those in the environment (from .cloud/secrets.env).
+Idempotent: everything is looked up before it is created, and a user whose
+password in the environment (from .cloud/secrets.env) does not log in gets it.
 
 Environment: KEYSTONE_URL, ADMIN_PASSWORD, GLANCE_SERVICE_PASSWORD,
 PRODUCER_PASSWORD, CONSUMER1_PASSWORD, CONSUMER2_PASSWORD.
@@ -12,12 +12,17 @@ import os
 import sys
 
 import openstack
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3 as ks_v3
 
 DOMAIN = "default"
 REGION = "RegionOne"
 LEGACY_REGION = "RegionLegacy"
+TWO_REGION = "RegionTwo"
 GLANCE_URL = "http://127.0.0.1:9292"
 LEGACY_GLANCE_URL = "http://127.0.0.1:9393"
+TWO_GLANCE_URL = "http://127.0.0.1:9294"
 PERSONAS = ("producer", "consumer1", "consumer2")
 
 
@@ -52,7 +57,21 @@ def ensure_project(idp, name, description):
     return project
 
 
-def ensure_user(idp, name, password, project):
+def password_works(auth_url, name, password):
+    auth = ks_v3.Password(
+        auth_url=auth_url,
+        username=name,
+        password=password,
+        user_domain_id=DOMAIN,
+    )
+    try:
+        ks_session.Session(auth=auth).get_token()
+    except ks_exceptions.Unauthorized:
+        return False
+    return True
+
+
+def ensure_user(idp, name, password, project, auth_url):
     user = idp.find_user(name, domain_id=DOMAIN, ignore_missing=True)
     if user is None:
         user = idp.create_user(
@@ -62,10 +81,15 @@ def ensure_user(idp, name, password, project):
             default_project_id=project.id,
         )
         print("created user %s" % name)
-    else:
+    elif user.default_project_id != project.id or not password_works(
+        auth_url, name, password
+    ):
+        # Only when needed: Keystone revokes the tokens of a user whose
+        # password is set, even to the same one.
         user = idp.update_user(
             user, password=password, default_project_id=project.id
         )
+        print("updated user %s" % name)
     return user
 
 
@@ -124,23 +148,30 @@ def main():
     idp = conn.identity
 
     ensure_region(idp, LEGACY_REGION, "Legacy Glance 15 (Image API v1 + v2)")
+    ensure_region(idp, TWO_REGION, "Second current Glance (PostgreSQL)")
 
     roles = {name: ensure_role(idp, name)
              for name in ("admin", "member", "reader", "service")}
 
-    # Identity in the legacy region too, so that clients bound to
-    # RegionLegacy can resolve project and user names.
+    # Identity in the other regions too, so that clients bound to them can
+    # resolve project and user names, and RegionTwo's Glance (region_name
+    # RegionTwo) finds Keystone to validate tokens.
     identity = ensure_service(idp, "identity", "keystone", "Identity")
     ensure_endpoint(idp, identity, "public", LEGACY_REGION, keystone + "/v3")
+    ensure_endpoint(idp, identity, "public", TWO_REGION, keystone + "/v3")
 
+    # RegionTwo's glance-download finds RegionOne's Glance here, in the
+    # catalog of the token of the user who imports.
     image = ensure_service(idp, "image", "glance", "Image")
     ensure_endpoint(idp, image, "public", REGION, GLANCE_URL)
     ensure_endpoint(idp, image, "public", LEGACY_REGION, LEGACY_GLANCE_URL)
+    ensure_endpoint(idp, image, "public", TWO_REGION, TWO_GLANCE_URL)
 
-    # The service user both Glance servers validate tokens with.
+    # The service user every Glance server validates tokens with.
     service_project = ensure_project(idp, "service", "Service users")
     glance = ensure_user(
-        idp, "glance", env("GLANCE_SERVICE_PASSWORD"), service_project
+        idp, "glance", env("GLANCE_SERVICE_PASSWORD"), service_project,
+        keystone + "/v3",
     )
     for role in ("service", "admin"):
         idp.assign_project_role_to_user(service_project, glance, roles[role])
@@ -148,7 +179,8 @@ def main():
     for name in PERSONAS:
         project = ensure_project(idp, name, "Test persona %s" % name)
         user = ensure_user(
-            idp, name, env("%s_PASSWORD" % name.upper()), project
+            idp, name, env("%s_PASSWORD" % name.upper()), project,
+            keystone + "/v3",
         )
         for role in ("member", "reader"):
             idp.assign_project_role_to_user(project, user, roles[role])
