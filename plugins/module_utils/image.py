@@ -15,12 +15,12 @@ from ansible_collections.cloudimage.glance.plugins.module_utils.data import (
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils.diff import DifferenceTracker
 from ansible_collections.cloudimage.glance.plugins.module_utils import lost_updates
-from ansible_collections.cloudimage.glance.plugins.module_utils.images import REPLACES_PROPERTY, replaced_id
+from ansible_collections.cloudimage.glance.plugins.module_utils.images import REPLACES_PROPERTY, looks_like_uuid, replaced_id
 from ansible_collections.cloudimage.glance.plugins.module_utils.lost_updates import WantedState
 from ansible_collections.cloudimage.glance.plugins.module_utils.sharing import send_tags
 from ansible_collections.cloudimage.glance.plugins.module_utils.image_diff import (
     MANAGED_FIELDS, V2_KEYS, field_changes, managed_state, property_changes, tag_target, v1_fields, v1_update,
-    v2_create_body, v2_patch, validate_properties,
+    v2_create_body, v2_patch, validate_name, validate_properties, validate_tags,
 )
 
 V1_ONLY_PUBLIC_PRIVATE = ('public', 'private')
@@ -54,6 +54,10 @@ def validate(params, version):
     for option in ('min_disk', 'min_ram'):
         if params.get(option) is not None and params[option] < 0:
             raise GlanceError('%s must be 0 or more, got %s' % (option, params[option]))
+    if params.get('id') and params['state'] != 'absent' and not looks_like_uuid(params['id']):
+        raise GlanceError('id %r is not a UUID (Glance image IDs are UUIDs)' % params['id'])
+    validate_name(params.get('name'))
+    validate_tags(params.get('tags'))
     validate_properties(params.get('properties'))
     expected = parse_checksum(params['checksum']) if params.get('checksum') else None
     size = check_readable(params['filename']) if params.get('filename') and params['state'] != 'absent' else None

@@ -27,9 +27,39 @@ READ_ONLY_PROPERTIES = frozenset((
 OPTION_PROPERTIES = frozenset(MANAGED_FIELDS + ('os_hidden', 'tags'))
 
 
+# Glance's schema: names and tags are at most 255 characters.
+GLANCE_STRING_LIMIT = 255
+
+
+def shortened(text, length=24):
+    return text if len(text) <= length else text[:length] + '\u2026'
+
+
+def validate_name(name):
+    if name is not None and len(name) > GLANCE_STRING_LIMIT:
+        raise GlanceError('name is %d characters long; Glance allows at most %d' % (len(name), GLANCE_STRING_LIMIT))
+
+
+def validate_tags(tags):
+    """Tags Glance would take: non-empty strings of at most 255 characters."""
+    for tag in tags or []:
+        if not isinstance(tag, str) or not tag.strip():
+            raise GlanceError('tags must be non-empty strings, got %r' % (tag,))
+        if len(tag) > GLANCE_STRING_LIMIT:
+            raise GlanceError('tag %r is %d characters long; Glance allows at most %d'
+                              % (shortened(tag), len(tag), GLANCE_STRING_LIMIT))
+        if '/' in tag:
+            # A tag travels in the URL path of its own call (PUT /v2/images/<id>/tags/<tag>).
+            raise GlanceError('tag %r contains a slash, which Glance cannot take in a tag' % (tag,))
+
+
 def validate_properties(properties):
     """Refuse custom properties that Glance would refuse or that belong to an option."""
-    for key in properties or {}:
+    for key, value in (properties or {}).items():
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            kind = 'a mapping' if isinstance(value, dict) else 'a list' if isinstance(value, list) else \
+                type(value).__name__
+            raise GlanceError('properties.%s must be a string, a number or a boolean, got %s' % (key, kind))
         if key in READ_ONLY_PROPERTIES:
             raise GlanceError('property %r is read-only in Glance and cannot be set' % key)
         if key.startswith(RESERVED_PREFIX):

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
+from ansible_collections.cloudimage.glance.plugins.module_utils.images import looks_like_uuid
 
 PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1000
@@ -80,6 +81,18 @@ def v1_query(filters, name=None):
     return params, owner
 
 
+# Filters Glance compares as numbers: a value that is not one is refused before any request.
+NUMERIC_FILTERS = {'size_min': 'a whole number of bytes', 'size_max': 'a whole number of bytes',
+                   'min_ram': 'a whole number of MiB', 'min_disk': 'a whole number of GiB'}
+
+
+def check_numeric_filters(filters):
+    for key, meaning in NUMERIC_FILTERS.items():
+        value = filters.get(key)
+        if value is not None and (isinstance(value, bool) or not str(value).strip().isdigit()):
+            raise GlanceError('filters.%s must be %s, got %r' % (key, meaning, value))
+
+
 def page_size(filters):
     """The page size a ``limit`` filter asks for (Glance takes 1 to 1000), else the default."""
     limit = filters.get('limit')
@@ -97,17 +110,24 @@ def run(module, client):
     filters = dict(params.get('filters') or {})
     # 'limit' sizes the pages; every page is read all the same.
     size = page_size(filters)
+    check_numeric_filters(filters)
     filters.pop('limit', None)
     if filters.get('owner'):
         filters['owner'] = client.resolve_project(filters['owner'])
 
+    # ``image`` is a name or an ID: an ID that exists is that image, anything else a name.
+    reference = params.get('image')
+    name = params.get('name') if reference is None else reference
     if params.get('id'):
         found = api.get(params['id'])
+    else:
+        found = api.get(reference) if reference is not None and looks_like_uuid(reference) else None
+    if params.get('id') or found is not None:
         raw_images = [found] if found is not None else []
     elif client.version == '2':
-        raw_images = list(api.list(v2_query(filters, params.get('name')), page_size=size))
+        raw_images = list(api.list(v2_query(filters, name), page_size=size))
     else:
-        query, owner = v1_query(filters, params.get('name'))
+        query, owner = v1_query(filters, name)
         raw_images = [image for image in api.list(query, page_size=size) if owner is None or image.get('owner') == owner]
 
     images = [api.normalize(raw) for raw in raw_images]

@@ -20,7 +20,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils import lost_upda
 from ansible_collections.cloudimage.glance.plugins.module_utils.client import GlanceClient
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.diff import DifferenceTracker
-from ansible_collections.cloudimage.glance.plugins.module_utils.image_diff import tag_target
+from ansible_collections.cloudimage.glance.plugins.module_utils.image_diff import tag_target, validate_tags
 from ansible_collections.cloudimage.glance.plugins.module_utils.lost_updates import WantedState
 
 # Parallel member writes on v2. Small on purpose: Glance serializes member
@@ -384,6 +384,10 @@ def parse_entries(members):
                                   % ', '.join(unknown))
             if item.get('project') in (None, '') and item.get('cloud') is None:
                 raise GlanceError('each members entry needs project (or cloud, the member credentials)')
+            if item.get('project') is not None and not isinstance(item['project'], (str, int)):
+                kind = 'a list' if isinstance(item['project'], list) else 'a mapping' \
+                    if isinstance(item['project'], dict) else type(item['project']).__name__
+                raise GlanceError('members entry project must be a project name or ID, got %s' % kind)
             can_share = item.get('can_share')
             if can_share is not None and not isinstance(can_share, bool):
                 can_share = _boolean(can_share)
@@ -474,12 +478,27 @@ def tag_changes(current, tags, state, purge):
 
 
 def send_tags(api, image_id, wanted):
-    # One at a time: Glance saves an image's whole tag list on each call,
-    # so parallel calls on one image can undo each other.
+    """Remove, then add tags one call each; a tag limit refusal takes back the tags this call added.
+
+    One at a time: Glance saves an image's whole tag list on each call, so
+    parallel calls on one image can undo each other.
+    """
     for tag in sorted(wanted.tags_removed):
         api.remove_tag(image_id, tag)
+    added = []
     for tag in sorted(wanted.tags_added):
-        api.add_tag(image_id, tag)
+        try:
+            api.add_tag(image_id, tag)
+        except GlanceError as exc:
+            if exc.status != 413:
+                raise
+            for undo in added:
+                api.remove_tag(image_id, undo)
+            raise GlanceError('the server allows no more tags on image %s (image_tag_quota); the %d tag(s) added '
+                              'before it refused were removed again' % (image_id, len(added)),
+                              status=exc.status, request_id=exc.request_id, action=exc.action,
+                              server_message=exc.server_message) from exc
+        added.append(tag)
 
 
 def read_image(client, image):
@@ -494,9 +513,7 @@ def tag_task(module, client):
     if client.version == '1':
         raise GlanceError('tags do not exist in Image API v1; image_tag needs the Image API v2')
     tags = params['tags']
-    bad = [tag for tag in tags if not isinstance(tag, str) or not tag.strip()]
-    if bad:
-        raise GlanceError('tags must be non-empty strings, got %r' % (bad[0],))
+    validate_tags(tags)
     if params['state'] == 'absent' and params['purge']:
         raise GlanceError('purge applies only with state present (state absent removes the listed tags)')
 

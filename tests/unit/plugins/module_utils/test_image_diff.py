@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils.image_diff import (
     field_changes, property_changes, tag_target, v1_fields, v1_update, v2_create_body, v2_patch,
-    validate_properties,
+    validate_name, validate_properties, validate_tags,
 )
 
 CURRENT_RAW = {
@@ -117,3 +117,28 @@ def test_validate_properties_refuses(properties, text):
 def test_validate_properties_accepts_custom_names():
     validate_properties({'os_distro': 'x', 'hw_disk_bus': 'virtio'})
     validate_properties(None)
+
+
+@pytest.mark.parametrize('value, kind', [({'a': 1}, 'a mapping'), ([1], 'a list')])
+def test_property_values_must_be_scalars(value, kind):
+    with pytest.raises(GlanceError) as info:
+        validate_properties({'ci_nested': value})
+    assert str(info.value) == 'properties.ci_nested must be a string, a number or a boolean, got %s' % kind
+
+
+@pytest.mark.parametrize('tags, words', [
+    ([''], "tags must be non-empty strings, got ''"),
+    (['t' * 256], "tag 'tttttttttttttttttttttttt\u2026' is 256 characters long; Glance allows at most 255"),
+    (['a/b'], "tag 'a/b' contains a slash"),
+])
+def test_tags_glance_would_refuse(tags, words):
+    with pytest.raises(GlanceError) as info:
+        validate_tags(tags)
+    assert str(info.value).startswith(words)
+
+
+def test_names_of_at_most_255_characters():
+    validate_name('n' * 255)
+    with pytest.raises(GlanceError) as info:
+        validate_name('n' * 256)
+    assert str(info.value) == 'name is 256 characters long; Glance allows at most 255'

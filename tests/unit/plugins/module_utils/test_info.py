@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError
-from ansible_collections.cloudimage.glance.plugins.module_utils.info import page_size, v1_query, v2_query
+from ansible_collections.cloudimage.glance.plugins.module_utils.info import check_numeric_filters, page_size, v1_query, v2_query
 
 
 @pytest.mark.parametrize('filters, name, params', [
@@ -61,3 +61,18 @@ def test_page_size_refuses_what_glance_would_not_take(limit):
     with pytest.raises(GlanceError) as info:
         page_size({'limit': limit})
     assert str(info.value) == 'filters.limit must be a whole number from 1 to 1000, got %r' % (limit,)
+
+
+@pytest.mark.parametrize('filters, words', [
+    ({'size_min': 'abc'}, "filters.size_min must be a whole number of bytes, got 'abc'"),
+    ({'size_max': -1}, 'filters.size_max must be a whole number of bytes, got -1'),
+    ({'min_ram': 'lots'}, "filters.min_ram must be a whole number of MiB, got 'lots'"),
+])
+def test_numeric_filters_refused_before_any_request(filters, words):
+    with pytest.raises(GlanceError) as info:
+        check_numeric_filters(filters)
+    assert str(info.value) == words
+
+
+def test_numeric_filters_taken():
+    check_numeric_filters({'size_min': '1024', 'size_max': 2048, 'min_disk': 1})

@@ -242,3 +242,36 @@ def test_written_list_is_read_back_once():
     assert tracker.changed
     assert [m['member_id'] for m in final] == ['b']
     assert [call for call in api.calls if call[0] == 'GET'] == [('GET', None)] * 2
+
+
+@pytest.mark.parametrize('project, kind', [([], 'a list'), ({'id': 'x'}, 'a mapping')])
+def test_members_entry_project_must_be_a_name_or_id(project, kind):
+    with pytest.raises(GlanceError) as info:
+        sharing.parse_entries([{'project': project}])
+    assert str(info.value) == 'members entry project must be a project name or ID, got %s' % kind
+
+
+class TagQuotaApi:
+    def __init__(self, quota):
+        self.tags, self.quota, self.calls = set(), quota, []
+
+    def add_tag(self, image_id, tag):
+        self.calls.append(('add', tag))
+        if len(self.tags) >= self.quota:
+            raise GlanceError('modify_image image img tag %s failed' % tag, status=413,
+                              server_message='Attempted: %d, Maximum: %d' % (len(self.tags) + 1, self.quota))
+        self.tags.add(tag)
+
+    def remove_tag(self, image_id, tag):
+        self.calls.append(('remove', tag))
+        self.tags.discard(tag)
+
+
+def test_tags_over_the_limit_are_taken_back():
+    from ansible_collections.cloudimage.glance.plugins.module_utils.lost_updates import WantedState
+    api = TagQuotaApi(quota=3)
+    with pytest.raises(GlanceError) as info:
+        sharing.send_tags(api, 'img', WantedState(tags_added=['a', 'b', 'c', 'd']))
+    assert api.tags == set()
+    assert 'the 3 tag(s) added before it refused were removed again' in str(info.value)
+    assert info.value.status == 413
