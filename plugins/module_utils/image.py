@@ -464,21 +464,21 @@ class ImageTask:
         changes, to_set, to_remove, tags = self.changes_for(current)
         fields.update(changes)
         protect = fields.pop('protected', False)
-        hidden = fields.pop('hidden', False)
+        hidden = fields.pop('hidden', False) and can_hide(raw)
         properties = {k: v for k, v in current['properties'].items() if k not in to_remove}
         properties.update(to_set)
         tags = current['tags'] if tags is None else tags
         members = self.api.members(current['id']) if (self.version == '1' or current['visibility'] == 'shared') else []
         algorithm = preferred_algorithm(current)
         tracker.record('replace data (new image, then delete %s)' % current['id'],
-                       **dict(managed_state(dict(fields, protected=protect, hidden=hidden if self.version == '2' else
-                                                 False, properties=properties, tags=tags)),
+                       **dict(managed_state(dict(fields, protected=protect, hidden=hidden, properties=properties,
+                                                 tags=tags)),
                               data='%s:%s' % (algorithm, plan.local_digests.get(algorithm))))
         if self.check_mode:
             return current
         new_raw = self.reusable_replacement(algorithm, plan.local_digests)
         if new_raw is None:
-            new_raw = self.make_replacement(current, fields, properties, tags, tracker)
+            new_raw = self.make_replacement(raw, current, fields, properties, tags, tracker)
         self.copy_members(new_raw, members)
         if current['protected']:
             self.set_fields(raw, {'protected': False})
@@ -502,9 +502,9 @@ class ImageTask:
         self.discard(left['id'])
         return None
 
-    def make_replacement(self, current, fields, properties, tags, tracker):
+    def make_replacement(self, current_raw, current, fields, properties, tags, tracker):
         """The new image, hidden and marked as replacing ``current``, with its data uploaded and verified."""
-        if self.version == '2':
+        if can_hide(current_raw):
             fields = dict(fields, hidden=True)
         new_raw = self.create_record(fields, dict(properties, **{REPLACES_PROPERTY: current['id']}), tags)
         try:
@@ -524,9 +524,7 @@ class ImageTask:
 
     def finish_replacement(self, raw, image, tracker, hidden=None, protect=None):
         """Unmark a replacement whose old image is gone, in one update; it becomes the image under the name."""
-        fields = {'hidden': bool(self.params.get('hidden')) if hidden is None else hidden}
-        if self.version == '1':
-            fields = {}
+        fields = {'hidden': bool(self.params.get('hidden')) if hidden is None else hidden} if can_hide(raw) else {}
         if protect:
             fields['protected'] = True
         tracker.record('finish replacing %s with %s' % (replaced_id(raw), raw['id']))
@@ -534,6 +532,11 @@ class ImageTask:
             return raw, dict(image, hidden=fields.get('hidden', image['hidden']))
         raw = self.send_update(raw, image['properties'], fields, to_remove=[REPLACES_PROPERTY])
         return raw, self.api.normalize(raw)
+
+
+def can_hide(raw):
+    """Whether the server keeps os_hidden (Image API v2 since Rocky; Pike's v2 refuses the key)."""
+    return 'os_hidden' in raw
 
 
 def run(module, client):

@@ -34,6 +34,7 @@ class V2Server:
 
     normalize = staticmethod(normalize_v2)
     version = '2'
+    hides = True  # Rocky and later keep os_hidden; Pike's v2 does not know it
 
     def __init__(self, images=(), stored_data=None):
         self.images = {image['id']: copy.deepcopy(image) for image in images}
@@ -49,6 +50,8 @@ class V2Server:
         image = dict(fields, status='queued', visibility=fields.get('visibility', 'shared'), protected=False,
                      os_hidden=fields.get('os_hidden', False), tags=fields.get('tags', []), checksum=None, os_hash_algo=None,
                      os_hash_value=None)
+        if not self.hides:
+            del image['os_hidden']
         self.images[image['id']] = image
         return copy.deepcopy(image)
 
@@ -459,3 +462,14 @@ def test_an_image_glance_left_in_status_deleted_is_gone_for_name_lookups():
     live = {'id': 'b', 'name': 'ci', 'status': 'active'}
     assert settle_replacements([stuck, live]) == ([live], [])
     assert settle_replacements([stuck]) == ([], [])
+
+
+def test_replace_on_a_v2_without_os_hidden_never_sends_it(tmp_path):
+    pike_image = old_image()
+    del pike_image['os_hidden']
+    server = FailingServer([pike_image])
+    server.hides = False
+    run(server, replace_params(tmp_path))
+    created = [fields for kind, fields in server.calls if kind == 'create']
+    patches = [op for kind, ops in server.calls if kind == 'patch' for op in ops]
+    assert 'os_hidden' not in created[0] and all(op['path'] != '/os_hidden' for op in patches)
