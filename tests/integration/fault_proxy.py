@@ -274,11 +274,15 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if length is None:
             yield from self.chunked_body()
             return
-        remaining = length
+        yield from self.exactly(length, 'the body')
+
+    def exactly(self, size, what):
+        """``size`` bytes of the request, in pieces of at most CHUNK bytes."""
+        remaining = size
         while remaining > 0:
             data = self.rfile.read(min(CHUNK, remaining))
             if not data:
-                raise ConnectionError('the client closed the connection in the middle of the body')
+                raise ConnectionError('the client closed the connection in the middle of %s' % what)
             remaining -= len(data)
             yield data
 
@@ -294,13 +298,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                     if self.rfile.readline(65536) in (b'\r\n', b'\n', b''):
                         return
                 raise ValueError('too many trailer lines')
-            remaining = size
-            while remaining > 0:
-                data = self.rfile.read(min(CHUNK, remaining))
-                if not data:
-                    raise ConnectionError('the client closed the connection in the middle of a chunk')
-                remaining -= len(data)
-                yield data
+            yield from self.exactly(size, 'a chunk')
             self.rfile.readline(16)
 
     def open_upstream(self):
