@@ -234,8 +234,9 @@ def task_secrets(params):
     for entry in params.get('members') or []:
         if isinstance(entry, dict):
             found |= secret_values(entry.get('cloud'))
-    if isinstance(params.get('url'), str):
-        found |= url_secrets(params['url'])
+    for option in ('url', 'uri'):  # uri: the openstack.cloud name of url
+        if isinstance(params.get(option), str):
+            found |= url_secrets(params[option])
     return found
 
 

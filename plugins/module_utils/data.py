@@ -89,6 +89,18 @@ _FILE_KINDS = ((stat.S_ISDIR, 'a folder'), (stat.S_ISFIFO, 'a FIFO'), (stat.S_IS
                (stat.S_ISBLK, 'a block device'), (stat.S_ISSOCK, 'a socket'))
 
 
+QCOW2_MAGIC = b'QFI\xfb'
+
+
+def is_qcow2(path):
+    """Whether the file at ``path`` starts like a qcow2 image."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read(len(QCOW2_MAGIC)) == QCOW2_MAGIC
+    except OSError:
+        return False
+
+
 def check_readable(path):
     """Size of the regular file at ``path``; a clear error when it is something else or cannot be read.
 

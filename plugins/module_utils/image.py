@@ -11,7 +11,7 @@ import uuid
 from ansible_collections.cloudimage.glance.plugins.module_utils.api_v1 import check_header_safe
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError, strip_url_secrets
 from ansible_collections.cloudimage.glance.plugins.module_utils.data import (
-    HashingReader, check_readable, new_hash, parse_checksum, preferred_algorithm, server_digests, upload_algorithms,
+    HashingReader, check_readable, is_qcow2, new_hash, parse_checksum, preferred_algorithm, server_digests, upload_algorithms,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils.diff import DifferenceTracker
 from ansible_collections.cloudimage.glance.plugins.module_utils import lost_updates
@@ -161,6 +161,9 @@ class ImageTask:
             raise GlanceError('image %s does not exist; give name (and the formats) to create it' % self.params['id'])
         fields = self.desired_fields()
         if self.params.get('filename') or self.params.get('url'):
+            if 'disk_format' not in fields and self.params.get('filename') and is_qcow2(self.params['filename']):
+                # The one format a file says about itself (openstack.cloud makes every image qcow2).
+                fields['disk_format'] = 'qcow2'
             if 'disk_format' not in fields:
                 raise GlanceError('disk_format is required to create image %s with data (for example raw or qcow2)'
                                   % self.params['name'])
@@ -243,6 +246,9 @@ class ImageTask:
 
     def changes_for(self, current):
         fields = field_changes(current, self.desired_fields())
+        if not self.params.get('id') and fields.get('name') == current['id']:
+            # The image was found by its ID given as name: that is no new name.
+            del fields['name']
         properties = self.params.get('properties')
         to_set, to_remove = ({}, []) if properties is None else property_changes(
             current['properties'], properties, self.params['purge_properties'])

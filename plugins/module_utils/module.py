@@ -37,11 +37,13 @@ def build_module(argument_spec, **module_kwargs):
     return module
 
 
-def run_module(argument_spec, run, **module_kwargs):
+def run_module(argument_spec, run, check=None, **module_kwargs):
     """Build the AnsibleModule with the common options, call ``run(module, client)``, exit.
 
-    ``run`` returns the result dictionary; a GlanceError anywhere becomes a
-    one-line failure carrying the HTTP status and request id.
+    ``check(params)``, when given, refuses bad combinations of options before
+    anything is sent, authentication included. ``run`` returns the result
+    dictionary; a GlanceError anywhere becomes a one-line failure carrying the
+    HTTP status and request id.
     """
     spec = connection_argument_spec()
     spec.update(argument_spec)
@@ -49,6 +51,8 @@ def run_module(argument_spec, run, **module_kwargs):
     if not HAS_OPENSTACKSDK:
         module.fail_json(msg=missing_required_lib('openstacksdk'), exception=OPENSTACKSDK_IMPORT_ERROR)
     try:
+        if check is not None:
+            check(module.params)
         client = GlanceClient(module.params)
         result = run(module, client)
     except GlanceError as exc:

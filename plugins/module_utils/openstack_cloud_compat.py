@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from ansible_collections.cloudimage.glance.plugins.module_utils.client import KEYSTONE_ID
 from ansible_collections.cloudimage.glance.plugins.module_utils.common import GlanceError, one_line
-from ansible_collections.cloudimage.glance.plugins.module_utils.image import ImageTask
 
 # kernel / ramdisk option -> the property that holds the image ID.
 REFERENCE_PROPERTIES = {'kernel': 'kernel_id', 'ramdisk': 'ramdisk_id'}
@@ -31,7 +30,6 @@ SDK_PROPERTIES = {'img_config_drive': 'needs_config_drive', 'os_secure_boot': 'n
 SDK_FILTERS = dict({sdk: ours for ours, sdk in SDK_ATTRIBUTES.items()},
                    **{sdk: ours for ours, sdk in SDK_PROPERTIES.items()})
 
-QCOW2_MAGIC = b'QFI\xfb'
 PATTERN_CHARACTERS = frozenset('*?[')
 
 
@@ -169,31 +167,6 @@ def project_in_domain(conn, project, domain):
         raise GlanceError('%d projects are named %r in domain %r (IDs: %s); give the project ID instead'
                           % (len(matches), project, domain, ', '.join(sorted(matches))))
     return matches[0]
-
-
-def is_qcow2(path):
-    """Whether the file at ``path`` starts like a qcow2 image."""
-    try:
-        with open(path, 'rb') as handle:
-            return handle.read(len(QCOW2_MAGIC)) == QCOW2_MAGIC
-    except OSError:
-        return False
-
-
-class CompatImageTask(ImageTask):
-    """The image workflow, with openstack.cloud's disk format default when an image is created.
-
-    openstack.cloud creates every image as qcow2 unless told otherwise. Here
-    that default applies only to a new image whose file is a qcow2 image, so
-    the format is never wrong; other data still needs ``disk_format``. An
-    existing image keeps its format.
-    """
-
-    def create(self, tracker):
-        filename = self.params.get('filename')
-        if self.params.get('disk_format') is None and filename and is_qcow2(filename):
-            self.params['disk_format'] = 'qcow2'
-        return super().create(tracker)
 
 
 # -- image_info: options -------------------------------------------------------------

@@ -16,6 +16,10 @@ description:
     On v1, properties the task does not mention are kept unless O(purge_properties=true).
   - Data from O(filename) is streamed and read once; its hash is computed on the way and
     compared with the hash the server reports. A mismatch fails and leaves no image behind.
+  - Tasks written for C(openstack.cloud.image) run unchanged. Its options (O(is_public),
+    O(is_protected), O(kernel), O(ramdisk), O(owner_domain), O(uri), O(import_method), ...) are
+    accepted with their meaning, and the result also carries the keys it returns. Unlike it,
+    an option left out is left alone here (no visibility reset when O(is_public) is left out).
 extends_documentation_fragment:
   - cloudimage.glance.connection
   - cloudimage.glance.attributes
@@ -36,6 +40,8 @@ options:
       - Name of the image. Finds the image when O(id) is not given (among the images of
         O(owner), by default the current project), and renames it when O(id) is given.
       - Two images with that name is an error that lists their IDs.
+      - An image ID given here without O(id) finds that image (as C(openstack.cloud.image)
+        allows), which keeps its name.
     type: str
   id:
     description:
@@ -60,6 +66,27 @@ options:
     description:
       - URL the image service downloads the data from (v2 C(web-download) import), when the
         image has no data yet. Waits for the image to become active when O(wait=true).
+      - O(uri) is the name C(openstack.cloud.image) uses.
+    type: str
+    aliases: [uri]
+  import_method:
+    description:
+      - The C(openstack.cloud.image) way to ask for an import of O(uri). V(web-download) is
+        what O(url) does, and needs O(url) (or O(uri)).
+      - V(glance-download) (an import from another region) is not supported; it fails before
+        anything is sent.
+    type: str
+    choices: [web-download, glance-download]
+  use_import:
+    description:
+      - The C(openstack.cloud.image) option to send O(filename) through the C(glance-direct)
+        import. That import is not supported here; V(true) together with O(filename) fails
+        before anything is sent. Left out, the data is uploaded directly and verified.
+    type: bool
+  volume:
+    description:
+      - The C(openstack.cloud.image) option to make the image from a block storage volume.
+        Not supported; giving it fails before anything is sent.
     type: str
   checksum:
     description:
@@ -67,6 +94,9 @@ options:
         (algorithm from the length).
       - When the server already holds data with this hash, the file is neither read nor sent.
       - The uploaded data must match it.
+      - 32 hex digits are an md5, the C(checksum) Glance reports and C(openstack.cloud.image)
+        takes. When the server's data has another hash, the task fails (unless
+        O(replace_data=true)) rather than creating a second image with the same name.
     type: str
   replace_data:
     description:
@@ -77,11 +107,17 @@ options:
     type: bool
     default: false
   disk_format:
-    description: Disk format of the data.
+    description:
+      - Disk format of the data.
+      - Creating an image with data needs it, except from a O(filename) that is a qcow2 image;
+        then V(qcow2), the default of C(openstack.cloud.image).
+      - Left out, an existing image keeps its format.
     type: str
     choices: [ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop]
   container_format:
-    description: Container format of the data.
+    description:
+      - Container format of the data.
+      - Left out when an image is created with data, V(bare); an existing image keeps its format.
     type: str
     choices: [ami, ari, aki, bare, ovf, ova, docker, compressed]
   visibility:
@@ -90,8 +126,20 @@ options:
       - Left out, an existing image keeps its visibility; a new one gets the server's default.
     type: str
     choices: [public, private, shared, community]
+  is_public:
+    description:
+      - V(true) is O(visibility=public), V(false) is O(visibility=private) (the
+        C(openstack.cloud.image) option).
+      - Left out, the visibility is left alone. Together with a O(visibility) that says
+        otherwise, the task fails before anything is sent.
+    type: bool
   protected:
     description: Whether the image is protected from deletion.
+    type: bool
+  is_protected:
+    description:
+      - O(protected) under the name C(openstack.cloud.image) uses. Together with a different
+        O(protected), the task fails before anything is sent.
     type: bool
   hidden:
     description: Hide the image from default listings (v2 C(os_hidden)).
@@ -108,6 +156,26 @@ options:
       - Also scopes the lookup by O(name).
     type: str
     aliases: [project]
+  owner_domain:
+    description:
+      - Domain (name or ID) in which the project named by O(owner) is looked up, for a project
+        name that exists in several domains. Needs O(owner); a project ID is used as it is.
+    type: str
+    aliases: [project_domain]
+  kernel:
+    description:
+      - Kernel image (name or ID) to boot this image with; its ID is set as the C(kernel_id)
+        property.
+      - Found with one filtered lookup among the images these credentials see; a name that
+        matches no image or several fails.
+      - Together with a different C(kernel_id) in O(properties), the task fails before
+        anything is sent.
+    type: str
+  ramdisk:
+    description:
+      - Ramdisk image (name or ID) to boot this image with; its ID is set as the C(ramdisk_id)
+        property, found as for O(kernel).
+    type: str
   properties:
     description:
       - Custom properties. Values are compared as the strings Glance stores
@@ -189,6 +257,21 @@ EXAMPLES = r'''
     container_format: bare
     visibility: private
 
+- name: A task written for openstack.cloud.image, with only the collection name changed
+  cloudimage.glance.image:
+    cloud: producer
+    name: cirros
+    filename: /srv/images/cirros-0.6.2-x86_64-disk.img
+    is_public: false
+    is_protected: true
+    kernel: cirros-vmlinuz
+    ramdisk: cirros-initrd
+    project: producer
+    project_domain: Default
+    tags: [custom]
+    properties:
+      cpu_arch: x86_64
+
 - name: Delete an image even though it is protected
   cloudimage.glance.image:
     cloud: producer
@@ -202,6 +285,9 @@ image:
   description:
     - The image after the task, in the shape M(cloudimage.glance.image_info) returns.
     - In check mode, the image as it was. Null when it is absent.
+    - Some values also appear under the keys C(openstack.cloud.image) gives them, namely
+      C(is_protected), C(is_hidden), C(owner_id), C(hash_algo) and C(hash_value); and each
+      custom property is at the top level as well as under C(properties).
   returned: always
   type: dict
   sample:
@@ -237,7 +323,8 @@ api_version:
   sample: '2'
 '''
 
-from ansible_collections.cloudimage.glance.plugins.module_utils import image
+from ansible_collections.cloudimage.glance.plugins.module_utils import openstack_cloud_compat
+from ansible_collections.cloudimage.glance.plugins.module_utils.image import ImageTask
 from ansible_collections.cloudimage.glance.plugins.module_utils.module import run_module
 
 ARGUMENT_SPEC = dict(
@@ -245,7 +332,10 @@ ARGUMENT_SPEC = dict(
     id=dict(type='str'),
     state=dict(type='str', default='present', choices=['present', 'absent', 'inactive']),
     filename=dict(type='path'),
-    url=dict(type='str'),
+    url=dict(type='str', aliases=['uri']),
+    import_method=dict(type='str', choices=['web-download', 'glance-download']),
+    use_import=dict(type='bool'),
+    volume=dict(type='str'),
     checksum=dict(type='str'),
     replace_data=dict(type='bool', default=False),
     disk_format=dict(type='str', choices=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi',
@@ -253,11 +343,16 @@ ARGUMENT_SPEC = dict(
     container_format=dict(type='str', choices=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker',
                                                'compressed']),
     visibility=dict(type='str', choices=['public', 'private', 'shared', 'community']),
+    is_public=dict(type='bool'),
     protected=dict(type='bool'),
+    is_protected=dict(type='bool'),
     hidden=dict(type='bool'),
     min_disk=dict(type='int'),
     min_ram=dict(type='int'),
     owner=dict(type='str', aliases=['project']),
+    owner_domain=dict(type='str', aliases=['project_domain']),
+    kernel=dict(type='str'),
+    ramdisk=dict(type='str'),
     properties=dict(type='dict'),
     purge_properties=dict(type='bool', default=False),
     tags=dict(type='list', elements='str'),
@@ -265,8 +360,16 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def run(module, client):
+    # Options of openstack.cloud.image become this module's before the workflow starts.
+    module.params.update(openstack_cloud_compat.image_params(module.params, client))
+    result = ImageTask(module, client).run()
+    result['image'] = openstack_cloud_compat.openstack_cloud_view(result['image'])
+    return result
+
+
 def main():
-    run_module(ARGUMENT_SPEC, image.run,
+    run_module(ARGUMENT_SPEC, run, check=openstack_cloud_compat.translate_image_params,
                required_one_of=[('name', 'id')],
                mutually_exclusive=[('filename', 'url')])
 

@@ -12,6 +12,10 @@ description:
   - Lists images visible to the credentials in use, on the Image API v2 or the legacy v1.
   - Filters are applied by the server and every page of the result is read.
   - Images come back in one shape for both API versions.
+  - Tasks written for C(openstack.cloud.image_info) run unchanged. O(image) (name or ID),
+    O(filters) with the names openstacksdk gives image attributes, and the C(properties)
+    alias are accepted, and each image also carries the keys it returns. Unlike it, the
+    filtering is done by the server, so the whole catalogue is never read.
 extends_documentation_fragment:
   - cloudimage.glance.connection
   - cloudimage.glance.attributes
@@ -35,6 +39,12 @@ options:
     description:
       - Only the image with this ID. Other filters are ignored.
     type: str
+  image:
+    description:
+      - Name or ID of the image, as C(openstack.cloud.image_info) takes it. An ID of an
+        existing image is that image (other filters are then ignored); anything else is a
+        name, matched exactly by the server (wildcards are not expanded).
+    type: str
   filters:
     description:
       - Server-side filters, for example C(visibility), C(member_status), C(owner)
@@ -45,8 +55,13 @@ options:
         consumer sees images it has not accepted yet.
       - On v1, C(visibility) maps to C(is_public); C(tags), C(hidden) and C(member_status)
         do not exist there and are refused; C(property-<name>) filters on a property.
+      - The names openstacksdk gives image attributes are accepted too (C(is_protected),
+        C(is_hidden), C(owner_id), C(hash_algo), C(hash_value), ...), and C(properties) as a
+        dictionary of properties to match. The same filter given twice with different values
+        is an error.
     type: dict
     default: {}
+    aliases: [properties]
   include_members:
     description:
       - Also return the members of each image (project, status, and v1 C(can_share)).
@@ -85,6 +100,14 @@ EXAMPLES = r'''
       tags: [golden, linux]
     include_members: true
 
+- name: A task written for openstack.cloud.image_info, with only the collection name changed
+  cloudimage.glance.image_info:
+    cloud: producer
+    image: cirros
+    filters:
+      is_protected: false
+  register: cirros
+
 - name: Public images on a legacy (v1) cloud
   cloudimage.glance.image_info:
     cloud: legacy-producer
@@ -100,7 +123,11 @@ api_version:
   type: str
   sample: '2'
 images:
-  description: The matching images, in the same shape for v1 and v2.
+  description:
+    - The matching images, in the same shape for v1 and v2.
+    - Some values also appear under the keys C(openstack.cloud.image_info) gives them, namely
+      C(is_protected), C(is_hidden), C(owner_id), C(hash_algo) and C(hash_value); and each
+      custom property is at the top level as well as under C(properties).
   returned: always
   type: list
   elements: dict
@@ -209,19 +236,31 @@ images:
       api_version: '2'
 '''
 
-from ansible_collections.cloudimage.glance.plugins.module_utils import info
+from ansible_collections.cloudimage.glance.plugins.module_utils import info, openstack_cloud_compat
 from ansible_collections.cloudimage.glance.plugins.module_utils.module import run_module
 
 ARGUMENT_SPEC = dict(
     name=dict(type='str'),
     id=dict(type='str'),
-    filters=dict(type='dict', default={}),
+    image=dict(type='str'),
+    filters=dict(type='dict', default={}, aliases=['properties']),
     include_members=dict(type='bool', default=False),
 )
 
 
+def run(module, client):
+    # Filters named as openstack.cloud.image_info names them become the server's.
+    module.params['filters'] = openstack_cloud_compat.translate_info_filters(module.params['filters'], client.version)
+    result = info.run(module, client)
+    result['images'] = [openstack_cloud_compat.openstack_cloud_view(image) for image in result['images']]
+    warning = openstack_cloud_compat.pattern_warning(module.params['image'] or module.params['name'], result['images'])
+    if warning:
+        module.warn(warning)
+    return result
+
+
 def main():
-    run_module(ARGUMENT_SPEC, info.run, mutually_exclusive=[('name', 'id')])
+    run_module(ARGUMENT_SPEC, run, mutually_exclusive=[('name', 'id', 'image')])
 
 
 if __name__ == '__main__':
