@@ -29,6 +29,15 @@ line_pythons() {
     esac
 }
 
+# Folders where pyenv keeps Pythons: $PYENV_ROOT, ~/.pyenv, and the .pyenv of the user's
+# home from the passwd database (HOME may be empty or elsewhere, as in a fresh CI shell).
+pyenv_version_dirs() {
+    local home
+    home=$(getent passwd "$(id -u)" 2>/dev/null | cut -d: -f6)
+    printf '%s\n' ${PYENV_ROOT:+"$PYENV_ROOT/versions"} "$HOME/.pyenv/versions" ${home:+"$home/.pyenv/versions"} |
+        awk '!seen[$0]++'
+}
+
 _BASE_PATH=$PATH
 # Makes the scripts use line $1: VENV, BIN, PATH, and the interpreter of the modules.
 use_line() {
