@@ -55,6 +55,12 @@ class ImageApiV2:
                 path = path[path.index('/v2/'):]
             params = parse_qsl(split.query, keep_blank_values=True)
 
+    def hash_algorithm(self):
+        """The multihash algorithm of this server, as an active image shows it ('' for none), or None if unseen."""
+        listed = self.http.request('GET', '/v2/images', 'get_images',
+                                   params=[('status', 'active'), ('limit', '1')]).json().get('images', [])
+        return str(listed[0].get('os_hash_algo') or '').lower() if listed else None
+
     def find_by_name(self, name, owner=None, include_shared_pending=False):
         filters = [('name', name)]
         if owner:

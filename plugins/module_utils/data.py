@@ -64,17 +64,20 @@ def preferred_algorithm(image_or_version):
     return 'sha512' if image_or_version == '2' else 'md5'
 
 
-def upload_algorithms(image, expected=None):
+def upload_algorithms(image, expected=None, server_algorithm=None):
     """The digests to compute while sending data into ``image`` (normalized), in the same single read.
 
     md5 is what every Glance keeps (v1, and the ``checksum`` of v2, Pike's
-    only one); a v2 server also keeps a multihash, sha512 unless it is
-    configured otherwise or the image already names its algorithm. The
-    algorithm of an expected ``checksum`` is added so it is checked too.
+    only one). A v2 server since Rocky also keeps a multihash: the image's
+    own ``os_hash_algo``, else ``server_algorithm`` (the one the server's
+    images show; ``''`` when they show none), else Glance's default sha512.
+    The algorithm of an expected ``checksum`` is added so it is checked too.
     """
     algorithms = {'md5'}
     if image.get('api_version') == '2':
-        algorithms.add(str(image.get('os_hash_algo') or 'sha512').lower())
+        algorithm = image.get('os_hash_algo') or server_algorithm
+        if algorithm or server_algorithm is None:
+            algorithms.add(str(algorithm or 'sha512').lower())
     if expected:
         algorithms.add(expected[0])
     return algorithms

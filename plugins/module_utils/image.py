@@ -369,7 +369,10 @@ class ImageTask:
         if self.params.get('url'):
             return self.import_url(raw)
         image = self.api.normalize(raw)
-        reader = HashingReader(self.params['filename'], upload_algorithms(image, self.expected))
+        server_algorithm = None
+        if image['api_version'] == '2' and not image.get('os_hash_algo'):
+            server_algorithm = self.api.hash_algorithm()
+        reader = HashingReader(self.params['filename'], upload_algorithms(image, self.expected, server_algorithm))
         if created:
             tracker.record('upload data')
         self.send_data(image['id'], reader)

@@ -67,14 +67,16 @@ def test_check_readable(tmp_path):
     assert 'cannot read filename' in str(info.value)
 
 
-@pytest.mark.parametrize('image, expected, algorithms', [
-    ({'api_version': '1'}, None, {'md5'}),
-    ({'api_version': '2', 'os_hash_algo': None}, None, {'md5', 'sha512'}),
-    ({'api_version': '2', 'os_hash_algo': 'SHA256'}, None, {'md5', 'sha256'}),
-    ({'api_version': '2'}, ('sha256', 'ab'), {'md5', 'sha512', 'sha256'}),
+@pytest.mark.parametrize('image, expected, server, algorithms', [
+    ({'api_version': '1'}, None, None, {'md5'}),
+    ({'api_version': '2', 'os_hash_algo': None}, None, None, {'md5', 'sha512'}),
+    ({'api_version': '2', 'os_hash_algo': None}, None, 'sha256', {'md5', 'sha256'}),
+    ({'api_version': '2', 'os_hash_algo': None}, None, '', {'md5'}),  # Pike's v2: md5 only
+    ({'api_version': '2', 'os_hash_algo': 'SHA256'}, None, 'sha512', {'md5', 'sha256'}),
+    ({'api_version': '2'}, ('sha256', 'ab'), None, {'md5', 'sha512', 'sha256'}),
 ])
-def test_upload_algorithms_include_what_every_glance_keeps(image, expected, algorithms):
-    assert upload_algorithms(image, expected) == algorithms
+def test_upload_algorithms_are_what_the_server_keeps(image, expected, server, algorithms):
+    assert upload_algorithms(image, expected, server) == algorithms
 
 
 @pytest.mark.parametrize('make, kind', [

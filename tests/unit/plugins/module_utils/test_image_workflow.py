@@ -45,6 +45,9 @@ class V2Server:
         self.calls.append(('get', image_id))
         return copy.deepcopy(self.images.get(image_id))
 
+    def hash_algorithm(self):
+        return 'sha512'
+
     def create(self, fields):
         self.calls.append(('create', dict(fields)))
         image = dict(fields, status='queued', visibility=fields.get('visibility', 'shared'), protected=False,

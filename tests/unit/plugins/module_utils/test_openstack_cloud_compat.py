@@ -276,6 +276,9 @@ class Server:
         self.calls.append(('get', image_id))
         return copy.deepcopy(self.images.get(image_id))
 
+    def hash_algorithm(self):
+        return 'sha512'
+
     def list(self, query, page_size=None):
         self.calls.append(('list', query))
         return [copy.deepcopy(image) for image in self.images.values()
