@@ -323,9 +323,9 @@ api_version:
   sample: '2'
 '''
 
-from ansible_collections.cloudimage.glance.plugins.module_utils import openstack_cloud_compat
-from ansible_collections.cloudimage.glance.plugins.module_utils.image import ImageTask
-from ansible_collections.cloudimage.glance.plugins.module_utils.module import run_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._runner import run_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image import ImageWorkflow
+
 
 ARGUMENT_SPEC = dict(
     name=dict(type='str'),
@@ -360,17 +360,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def run(module, client):
-    # Options of openstack.cloud.image become this module's before the workflow starts.
-    module.params.update(openstack_cloud_compat.image_params(module.params, client))
-    result = ImageTask(module, client).run()
-    result['image'] = openstack_cloud_compat.openstack_cloud_view(result['image'])
-    return result
-
-
 def main():
-    run_module(ARGUMENT_SPEC, run, check=openstack_cloud_compat.translate_image_params,
-               required_one_of=[('name', 'id')],
+    run_module(ARGUMENT_SPEC, ImageWorkflow(), required_one_of=[('name', 'id')],
                mutually_exclusive=[('filename', 'url')])
 
 

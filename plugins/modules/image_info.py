@@ -236,8 +236,9 @@ images:
       api_version: '2'
 '''
 
-from ansible_collections.cloudimage.glance.plugins.module_utils import info, openstack_cloud_compat
-from ansible_collections.cloudimage.glance.plugins.module_utils.module import run_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._runner import run_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_info import ImageInfoWorkflow
+
 
 ARGUMENT_SPEC = dict(
     name=dict(type='str'),
@@ -248,19 +249,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def run(module, client):
-    # Filters named as openstack.cloud.image_info names them become the server's.
-    module.params['filters'] = openstack_cloud_compat.translate_info_filters(module.params['filters'], client.version)
-    result = info.run(module, client)
-    result['images'] = [openstack_cloud_compat.openstack_cloud_view(image) for image in result['images']]
-    warning = openstack_cloud_compat.pattern_warning(module.params['image'] or module.params['name'], result['images'])
-    if warning:
-        module.warn(warning)
-    return result
-
-
 def main():
-    run_module(ARGUMENT_SPEC, run, mutually_exclusive=[('name', 'id', 'image')])
+    run_module(ARGUMENT_SPEC, ImageInfoWorkflow(), mutually_exclusive=[('name', 'id', 'image')])
 
 
 if __name__ == '__main__':

@@ -162,8 +162,9 @@ api_version:
   sample: '2'
 '''
 
-from ansible_collections.cloudimage.glance.plugins.module_utils import sharing
-from ansible_collections.cloudimage.glance.plugins.module_utils.module import run_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._runner import run_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_member import ImageMemberWorkflow
+
 
 ARGUMENT_SPEC = dict(
     image=dict(type='str', required=True),
@@ -176,7 +177,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    run_module(ARGUMENT_SPEC, sharing.member_task)
+    run_module(ARGUMENT_SPEC, ImageMemberWorkflow())
 
 
 if __name__ == '__main__':

@@ -144,8 +144,9 @@ api_version:
   sample: '2'
 '''
 
-from ansible_collections.cloudimage.glance.plugins.module_utils import sharing
-from ansible_collections.cloudimage.glance.plugins.module_utils.module import run_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._runner import run_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_members_replace import ImageMembersReplaceWorkflow
+
 
 ARGUMENT_SPEC = dict(
     image=dict(type='str', required=True),
@@ -154,7 +155,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    run_module(ARGUMENT_SPEC, sharing.replace_task)
+    run_module(ARGUMENT_SPEC, ImageMembersReplaceWorkflow())
 
 
 if __name__ == '__main__':

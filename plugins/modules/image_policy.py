@@ -221,13 +221,26 @@ problems:
   sample: ["unknown rule name 'publicise_image' (did you mean 'publicize_image'?); set allow_unknown_rules=true to write it anyway"]
 '''
 
-from ansible_collections.cloudimage.glance.plugins.module_utils.module import build_module
-from ansible_collections.cloudimage.glance.plugins.module_utils.policy_file import argument_spec, main as run_policy_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._runner import run_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_policy import ImagePolicyWorkflow
+
+# The connection options of the action group are accepted too (and ignored): see run_module.
+ARGUMENT_SPEC = dict(
+    path=dict(type='path', required=True, aliases=['dest']),
+    rules=dict(type='raw', default={}),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    exclusive=dict(type='bool', default=False),
+    format=dict(type='str', choices=['json', 'yaml']),
+    validate=dict(type='bool', default=True),
+    allow_unknown_rules=dict(type='bool', default=False),
+    allow_open_rules=dict(type='bool', default=False),
+    force=dict(type='bool', default=False),
+    backup=dict(type='bool', default=False),
+)
 
 
 def main():
-    module = build_module(argument_spec(), add_file_common_args=True)
-    run_policy_module(module)
+    run_module(ARGUMENT_SPEC, ImagePolicyWorkflow(), add_file_common_args=True)
 
 
 if __name__ == '__main__':

@@ -118,8 +118,9 @@ api_version:
   sample: '2'
 '''
 
-from ansible_collections.cloudimage.glance.plugins.module_utils import sharing
-from ansible_collections.cloudimage.glance.plugins.module_utils.module import run_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._runner import run_module
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_tag import ImageTagWorkflow
+
 
 ARGUMENT_SPEC = dict(
     image=dict(type='str', required=True),
@@ -130,7 +131,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    run_module(ARGUMENT_SPEC, sharing.tag_task)
+    run_module(ARGUMENT_SPEC, ImageTagWorkflow())
 
 
 if __name__ == '__main__':
