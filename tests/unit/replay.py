@@ -1,23 +1,33 @@
-"""Replay recorded Glance answers to the Image API drivers, without any server.
+"""Replay recorded Glance answers to the image service drivers, without any server.
 
 The fixtures in tests/unit/fixtures/recorded/ hold real exchanges with the test
 cloud's servers (tests/unit/fixtures/record.py writes them). ``RecordedSession``
 stands in for the keystoneauth session that ``transport.Http`` calls::
 
     session = RecordedSession('glance33-v2', keys=['get', 'patch'])
-    api = ImageApiV2(Http(session, session.root))
-    api.get(session.ids['image'])
+    driver = ImageDriverV2(Http(session, session.root))
+    driver.get(session.ids['image'])
     assert session.sent[0].method == 'GET'
 
 A request is answered by the recorded exchange with the same method, path and
 query (query pairs in any order). When several match (the same member added
-twice: 200, then 409), they answer in recorded order and the last one repeats.
-``keys`` limits the exchanges that may answer, so a test picks the answers of
-one situation (``keys=['member_add_again']`` for the 409 alone).
+twice: 200, then 409), they answer in the order of ``keys`` (else recorded
+order) and the last one repeats. ``keys`` limits the exchanges that may answer,
+so a test picks the answers of one situation (``keys=['member_add_again']`` for
+the 409 alone).
+
+``lost`` names exchanges whose answer never reaches the client: the server
+handled the request, then the connection closed (the first time only). That is
+how a repeated request meets the traces of its own first attempt.
+
+``extra`` adds exchanges made with ``reused``: a recorded answer given to a
+request of the same kind that the recording did not make (Glance answers a tag
+PUT over the tag limit with the 413 it gave the recorded tag PATCH).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from urllib.parse import parse_qsl, urlsplit
@@ -36,6 +46,35 @@ def load(name):
         with open(os.path.join(FIXTURES, '%s.json' % name), encoding='utf-8') as stream:
             _loaded[name] = json.load(stream)
     return _loaded[name]
+
+
+def reused(fixture, key, as_key, method, path, query=()):
+    """The recorded answer ``key`` of ``fixture`` as an exchange answering ``method path?query`` (for ``extra``)."""
+    document = load(fixture) if isinstance(fixture, str) else fixture
+    source = next((exchange for exchange in document['exchanges'] if exchange['key'] == key), None)
+    if source is None:
+        raise KeyError('no recorded exchange %s in %s' % (key, document['server']))
+    return {
+        'key': as_key,
+        'as': source['as'],
+        'reused': key,
+        'request': {'method': method, 'path': path, 'query': [list(pair) for pair in query], 'headers': {},
+                    'body': None},
+        'response': copy.deepcopy(source['response']),
+    }
+
+
+def lost_answer(url):
+    """keystoneauth's exception for a connection closed before the answer came, with its real cause."""
+    from keystoneauth1 import exceptions  # pylint: disable=import-outside-toplevel
+    try:
+        try:
+            raise ConnectionResetError(104, 'Connection reset by peer')
+        except ConnectionResetError as cause:
+            raise exceptions.ConnectFailure("Unable to establish connection to %s: ('Connection aborted.', "
+                                            "ConnectionResetError(104, 'Connection reset by peer'))" % url) from cause
+    except exceptions.ConnectFailure as exc:
+        return exc
 
 
 def _pairs(query):
@@ -92,7 +131,7 @@ class RecordedResponse:
 class SentRequest:
     """One request the session received, for assertions."""
 
-    def __init__(self, method, url, path, params, headers, json_body, data, kwargs, key):
+    def __init__(self, method, url, path, params, headers, json_body, data, kwargs, key, lost=False):
         self.method = method
         self.url = url
         self.path = path
@@ -102,16 +141,18 @@ class SentRequest:
         self.data = data
         self.kwargs = kwargs
         self.key = key
+        self.lost = lost
 
     def __repr__(self):
         query = '?%s' % self.params if self.params else ''
-        return '<SentRequest %s %s%s -> %s>' % (self.method, self.path, query, self.key)
+        return '<SentRequest %s %s%s -> %s%s>' % (self.method, self.path, query, self.key,
+                                                  ' (answer lost)' if self.lost else '')
 
 
 class RecordedSession:
     """A stand-in for keystoneauth's Session that answers from one recorded fixture."""
 
-    def __init__(self, fixture, keys=None, root=None):
+    def __init__(self, fixture, keys=None, root=None, lost=(), extra=()):
         self.document = load(fixture) if isinstance(fixture, str) else fixture
         self.root = (root or self.document['root']).rstrip('/')
         exchanges = self.document['exchanges']
@@ -121,9 +162,14 @@ class RecordedSession:
             if unknown:
                 raise KeyError('no recorded exchange %s in %s' % (', '.join(unknown), self.document['server']))
             exchanges = [by_key[key] for key in keys]
-        self.exchanges = exchanges
+        self.extra = list(extra)
+        self.exchanges = list(exchanges) + self.extra
+        unknown = sorted(set(lost) - {exchange['key'] for exchange in self.exchanges})
+        if unknown:
+            raise KeyError('lost answers of exchanges that cannot answer: %s' % ', '.join(unknown))
         self.sent = []
         self._answered = set()
+        self._to_lose = set(lost)
 
     @property
     def ids(self):
@@ -132,7 +178,7 @@ class RecordedSession:
 
     def exchange(self, key):
         """The recorded exchange ``key`` (request and response, as stored)."""
-        for exchange in self.document['exchanges']:
+        for exchange in self.document['exchanges'] + self.extra:
             if exchange['key'] == key:
                 return exchange
         raise KeyError(key)
@@ -170,7 +216,11 @@ class RecordedSession:
         query = sorted(url_query + _pairs(params))
         data = _body_bytes(data)
         exchange = self._match(method, path, query)
-        self.sent.append(SentRequest(method, url, path, query, headers, json, data, kwargs, exchange['key']))
+        lost = exchange['key'] in self._to_lose
+        self.sent.append(SentRequest(method, url, path, query, headers, json, data, kwargs, exchange['key'], lost))
+        if lost:
+            self._to_lose.discard(exchange['key'])
+            raise lost_answer(url)
         response = RecordedResponse(exchange, url)
         if raise_exc and response.status_code >= 400:
             from keystoneauth1 import exceptions  # pylint: disable=import-outside-toplevel

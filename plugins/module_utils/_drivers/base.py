@@ -27,12 +27,13 @@ class Capabilities:
     ``member_list_replacement`` (one call sets the whole member list),
     ``members_need_shared`` (only images with visibility shared have members),
     ``stores`` (multiple stores), ``multihash`` (a hash besides md5).
-    Value sets: ``visibilities``, ``filters`` (names, or ANY) and ``import_methods``.
+    Value sets: ``visibilities`` (of an image), ``visibility_filters`` (what a listing's
+    visibility filter takes), ``filters`` (names, or ANY) and ``import_methods``.
     """
 
     FLAGS = ('tags', 'hidden', 'deactivation', 'member_status', 'can_share', 'member_list_replacement',
              'members_need_shared', 'stores', 'multihash')
-    VALUES = ('visibilities', 'filters', 'import_methods')
+    VALUES = ('visibilities', 'visibility_filters', 'filters', 'import_methods')
 
     def __init__(self, **table):
         expected = set(self.FLAGS) | set(self.VALUES)

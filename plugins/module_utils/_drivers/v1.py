@@ -130,6 +130,7 @@ class ImageDriverV1(ImageDriver):
         tags=False, hidden=False, deactivation=False, member_status=False, can_share=True,
         member_list_replacement=True, members_need_shared=False, stores=False, multihash=False,
         visibilities=('public', 'private'),
+        visibility_filters=('public', 'private'),
         filters=tuple(FILTER_NAMES) + SPECIAL_FILTERS + ('property-*',),
         import_methods=(),
     )
@@ -165,8 +166,8 @@ class ImageDriverV1(ImageDriver):
         owner = filters.pop('owner', None)
         visibility = filters.pop('visibility', None)
         if visibility is not None:
-            if not self.capabilities.offers('visibilities', visibility):
-                raise self.lacks('visibilities', visibility, "visibility '%s'" % visibility)
+            if not self.capabilities.offers('visibility_filters', visibility):
+                raise self.lacks('visibility_filters', visibility, "visibility '%s'" % visibility)
             params.append(('is_public', 'true' if visibility == 'public' else 'false'))
         for key, value in filters.items():
             if key.startswith(PROPERTY_FILTER_PREFIXES):

@@ -29,8 +29,11 @@ class ImageInfoWorkflow(Workflow):
         given = {key: value for key, value in params['filters'].items()
                  if not openstack_cloud.is_properties_filter(key, value)}
         filters = openstack_cloud.translate_info_filters(given, property_filter=str)
-        return [Need('filters', filter_kind(key), 'filter %s' % key)
-                for key, value in sorted(filters.items()) if key != 'limit' and value is not None]
+        needs = [Need('filters', filter_kind(key), 'filter %s' % key)
+                 for key, value in sorted(filters.items()) if key != 'limit' and value is not None]
+        if filters.get('visibility') is not None:
+            needs.append(Need('visibility_filters', filters['visibility'], "visibility '%s'" % filters['visibility']))
+        return needs
 
     def run(self, context):
         params, driver = context.params, context.driver

@@ -15,7 +15,8 @@ from ansible_collections.cloudimage.glance.tests.unit.doubles import ImageServic
 
 ROW = dict(tags=True, hidden=False, deactivation=True, member_status=True, can_share=False,
            member_list_replacement=False, members_need_shared=True, stores=False, multihash=True,
-           visibilities=('public', 'private'), filters=ANY, import_methods=())
+           visibilities=('public', 'private'), visibility_filters=('public', 'private'), filters=ANY,
+           import_methods=())
 
 
 def test_a_row_takes_exactly_the_capabilities_of_the_table():
