@@ -12,8 +12,9 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._records import 
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import describe
 from ansible_collections.cloudimage.glance.plugins.module_utils._runner import Workflow
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.membership import (
-    check_members_allowed, converge, find_image, resolve_member,
+    check_members_allowed, converge, resolve_member,
 )
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.lookup import Scope, require_image
 
 
 class ImageMemberWorkflow(Workflow):
@@ -45,7 +46,7 @@ class ImageMemberWorkflow(Workflow):
         if params.get('status') is not None:
             status_drivers[member_id] = status_session(session, member_id, member_session).driver
 
-        image = find_image(session, params['image'])
+        image = require_image(context.driver, Scope.own_then_shared(session.project_id), params['image'])
         if not context.driver.has_members(image):
             if params['state'] == 'present':
                 check_members_allowed(context.driver, image)

@@ -11,8 +11,9 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._errors import G
 from ansible_collections.cloudimage.glance.plugins.module_utils._records import members as membership
 from ansible_collections.cloudimage.glance.plugins.module_utils._runner import Workflow
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.membership import (
-    check_members_allowed, converge, find_image, resolve_member,
+    check_members_allowed, converge, resolve_member,
 )
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.lookup import Scope, require_image
 
 
 class ImageMembersReplaceWorkflow(Workflow):
@@ -45,7 +46,7 @@ class ImageMembersReplaceWorkflow(Workflow):
     def run(self, context):
         session = context.session
         desired, status_drivers = self.desired_members(context)
-        image = find_image(session, context.params['image'])
+        image = require_image(context.driver, Scope.own_then_shared(session.project_id), context.params['image'])
         if not context.driver.has_members(image):
             if desired:
                 check_members_allowed(context.driver, image)

@@ -12,7 +12,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._records.image i
     RecordChanges, tag_changes, validate_tags,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._runner import Workflow
-from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.membership import find_image
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.lookup import Scope, require_image
 
 
 class ImageTagWorkflow(Workflow):
@@ -28,7 +28,7 @@ class ImageTagWorkflow(Workflow):
 
     def run(self, context):
         params = context.params
-        image = find_image(context.session, params['image'])
+        image = require_image(context.driver, Scope.own_then_shared(context.session.project_id), params['image'])
         current = sorted(set(image.get('tags') or []))
         to_add, to_remove = tag_changes(current, params['tags'], params['state'], params['purge'])
         tracker = DifferenceTracker({'tags': current})

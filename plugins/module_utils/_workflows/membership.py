@@ -18,7 +18,6 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._errors import G
 from ansible_collections.cloudimage.glance.plugins.module_utils._records import members as membership
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.difference import DifferenceTracker
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import describe
-from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.lookup import Scope, require_image
 
 # Parallel member writes. Small on purpose: Glance serializes member writes per
 # image in its database anyway, and SQLite-backed servers answer bursts with
@@ -26,11 +25,6 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.looku
 WORKERS = 4
 QUOTA_MAXIMUM = re.compile(r'Maximum:\s*(\d+)')
 SKIPPED = object()
-
-
-def find_image(session, reference):
-    """The image by ID, else by name among the caller's own images, else among those shared with it."""
-    return require_image(session.driver, Scope.own_then_shared(session.project_id), reference)
 
 
 def check_members_allowed(driver, image):

@@ -69,3 +69,11 @@ def test_require_image():
     with pytest.raises(GlanceError) as info:
         require_image(server.driver(), Scope.visible(), 'nowhere')
     assert str(info.value) == "image 'nowhere' not found"
+
+
+def test_own_image_wins_over_one_shared_with_the_caller_under_the_same_name():
+    server = ImageServiceV2([image(ID_1, 'ci', owner='q', visibility='shared'), image(ID_2, 'ci', owner='p')])
+    assert require_image(server.driver(), Scope.own_then_shared('p'), 'ci')['id'] == ID_2
+    with pytest.raises(GlanceError) as info:
+        require_image(server.driver(), Scope.own_then_shared('p'), 'nowhere')
+    assert str(info.value) == "image 'nowhere' not found"

@@ -210,13 +210,3 @@ def test_member_credentials_name_their_own_project():
         membership.resolve_member(owner, 'consumer2', member)
     assert str(info.value) == "the member credentials authenticate to project consumer1 (m1), not to 'consumer2'"
 
-
-def test_an_image_is_found_among_own_images_then_those_shared_with_the_caller():
-    own = dict(IMAGE, id='own', owner='owner')
-    shared = dict(IMAGE, id='shared', name='theirs', owner='other')
-    server = ImageServiceV2([own, shared], project_id='owner')
-    assert membership.find_image(server.session(), 'demo')['id'] == 'own'
-    assert membership.find_image(server.session(), 'theirs')['id'] == 'shared'
-    with pytest.raises(GlanceError) as info:
-        membership.find_image(server.session(), 'nowhere')
-    assert str(info.value) == "image 'nowhere' not found"
