@@ -7,7 +7,10 @@ Measured in the same run, on the local test cloud (current Glance):
   - the shell loop of `openstack image add project`, for the first --cli-count members
     (each call is a new process); its time for N members is projected from its rate.
 
-Usage: .venv/bin/python bench/members.py [--members 100] [--cli-count 10]
+With --baseline, another build of the collection (an earlier commit, see bench/baseline)
+converges and re-runs too, in the same run.
+
+Usage: .venv/bin/python bench/members.py [--members 100] [--cli-count 10] [--baseline DIR]
 (needs `make cloud` and `tests/scripts/install-collection`; writes bench/results/members.json)
 """
 
@@ -60,12 +63,12 @@ def requests_since(offset, image_id):
     return len(lines), len(writes)
 
 
-def module_run(work, env, image_id, members):
+def module_run(work, env, image_id, members, module=MODULE):
     path = os.path.join(work, 'args.json')
     with open(path, 'w') as handle:
         json.dump({'ANSIBLE_MODULE_ARGS': {'cloud': 'producer', 'image': image_id, 'members': members}}, handle)
     offset = log_size()
-    seconds, out = timed([sys.executable, MODULE, path], env)
+    seconds, out = timed([sys.executable, module, path], env)
     total, writes = requests_since(offset, image_id)
     return seconds, total, writes, json.loads(out)
 
@@ -79,6 +82,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--members', type=int, default=100)
     parser.add_argument('--cli-count', type=int, default=10)
+    parser.add_argument('--baseline', help='collections path of another build of the collection to compare with')
     args = parser.parse_args()
     if not os.path.exists(MODULE):
         raise SystemExit('install the collection first: tests/scripts/install-collection')
@@ -104,6 +108,15 @@ def main():
         if result.get('changed'):
             raise SystemExit('the no-op re-run reported a change')
         rows.append(('image_members_replace, no-op re-run', seconds, total, writes, False))
+        if args.baseline:
+            baseline = os.path.join(args.baseline, 'ansible_collections', 'cloudimage', 'glance', 'plugins', 'modules',
+                                    'image_members_replace.py')
+            baseline_env = dict(env, PYTHONPATH=args.baseline)
+            clear_members(producer, image.id)
+            seconds, total, writes, _result = module_run(work, baseline_env, image.id, projects, baseline)
+            rows.append(('baseline image_members_replace, converge', seconds, total, writes, False))
+            seconds, total, writes, _result = module_run(work, baseline_env, image.id, projects, baseline)
+            rows.append(('baseline image_members_replace, no-op re-run', seconds, total, writes, False))
 
         clear_members(producer, image.id)
         offset = log_size()
@@ -134,7 +147,8 @@ def main():
                        'requests': total, 'writes': writes, 'projected': projected})
     os.makedirs(os.path.join(REPO, 'bench', 'results'), exist_ok=True)
     with open(os.path.join(REPO, 'bench', 'results', 'members.json'), 'w') as handle:
-        json.dump({'members': args.members, 'cli_count': args.cli_count, 'rows': report}, handle, indent=2)
+        json.dump({'members': args.members, 'cli_count': args.cli_count, 'baseline': args.baseline, 'rows': report},
+                  handle, indent=2)
 
 
 if __name__ == '__main__':
