@@ -20,6 +20,9 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._records.image i
 )
 
 PATCH_MEDIA_TYPE = 'application/openstack-images-v2.1-json-patch'
+# Glance on a server database may answer 404 to a write on an image that exists, when
+# another write to it commits at the same moment: such a write is sent this many times in all.
+NOT_FOUND_ATTEMPTS = 4
 
 # Keys of a v2 image document that are not custom properties.
 BASE_KEYS = frozenset((
@@ -180,10 +183,20 @@ class ImageDriverV2(ImageDriver):
         self._send_tags(raw['id'], wanted)
         return raw
 
+    def _while_image_exists(self, image_id, send):
+        """``send()``, sent again when it is answered 404 while the image still exists (see NOT_FOUND_ATTEMPTS)."""
+        for attempt in range(1, NOT_FOUND_ATTEMPTS + 1):
+            try:
+                return send()
+            except GlanceError as exc:
+                if exc.status != 404 or attempt == NOT_FOUND_ATTEMPTS or self.get(image_id) is None:
+                    raise
+
     def _patch(self, image_id, operations):
         headers = {'Content-Type': PATCH_MEDIA_TYPE}
-        response = self.http.request('PATCH', _path(image_id), 'modify_image', 'image %s' % image_id,
-                                     data=json.dumps(operations), headers=headers, tolerate=(409,))
+        response = self._while_image_exists(image_id, lambda: self.http.request(
+            'PATCH', _path(image_id), 'modify_image', 'image %s' % image_id,
+            data=json.dumps(operations), headers=headers, tolerate=(409,)))
         if response.status_code != 409:
             return response.json()
         # A repeated patch conflicts when its first attempt already removed a key.
@@ -203,8 +216,8 @@ class ImageDriverV2(ImageDriver):
         added = []
         for tag in sorted(wanted.tags_added):
             try:
-                self.http.request('PUT', _path(image_id, 'tags', tag), 'modify_image',
-                                  'image %s tag %s' % (image_id, tag), ok=(204,))
+                self._while_image_exists(image_id, lambda: self.http.request(
+                    'PUT', _path(image_id, 'tags', tag), 'modify_image', 'image %s tag %s' % (image_id, tag), ok=(204,)))
             except GlanceError as exc:
                 if exc.status != 413:
                     raise

@@ -476,11 +476,14 @@ ERRORS = [
      lambda driver, ids: list(driver.download(ids['image']))),
 ]
 
+# A write answered 404 is followed by a read of the image: sent again only while it exists.
+READ_BACK = {'patch_as_other_project': ['get_as_other_project']}
+
 
 @pytest.mark.parametrize('name', V2)
 @pytest.mark.parametrize('key, status, start, call', ERRORS, ids=[error[0] for error in ERRORS])
 def test_refusals_are_one_line_errors_with_status_and_request_id(name, key, status, start, call):
-    session, driver = recorded(name, keys=[key])
+    session, driver = recorded(name, keys=[key] + READ_BACK.get(key, []))
     with pytest.raises(GlanceError) as info:
         call(driver, session.ids)
     error, text = info.value, str(info.value)
@@ -498,7 +501,7 @@ def test_refusals_are_one_line_errors_with_status_and_request_id(name, key, stat
                              'forbidden.'),
 ])
 def test_server_message_of_glance33(key, message):
-    session, driver = recorded('glance33-v2', keys=[key])
+    session, driver = recorded('glance33-v2', keys=[key] + READ_BACK.get(key, []))
     call = next(error[3] for error in ERRORS if error[0] == key)
     with pytest.raises(GlanceError) as info:
         call(driver, session.ids)

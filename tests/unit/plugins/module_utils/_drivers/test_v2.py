@@ -265,3 +265,29 @@ def test_what_v2_lacks_is_refused_without_a_request(call, text):
         call(v2)
     assert str(info.value) == text + '; this endpoint speaks Image API v2'
     assert session.calls == []
+
+
+# -- a write answered "image not found" while the image exists ---------------------------------
+# Glance on a server database answers 404 to a tag PUT (or a PATCH) on an existing image when
+# another write to the same image commits at the same moment (seen on RegionTwo, PostgreSQL).
+@pytest.mark.parametrize('kind, changes', [
+    ('add_tag', RecordChanges(tags_added=['golden'])),
+    ('patch', RecordChanges(set_properties={'os_distro': 'ubuntu'})),
+])
+def test_a_write_answered_not_found_on_an_existing_image_is_sent_again(kind, changes):
+    server = ImageServiceV2([dict(CURRENT_RAW, tags=[])], project_id='p1')
+    server.fail(kind, status=404, message='Image i1 not found.')
+    raw = server.driver().update(dict(CURRENT_RAW, tags=[]), changes)
+    assert server.kinds().count(kind) == 2
+    assert server.images['i1'].get('os_distro') == 'ubuntu' or server.images['i1']['tags'] == ['golden']
+    assert raw['id'] == 'i1'
+
+
+def test_a_write_answered_not_found_on_a_deleted_image_fails_at_once():
+    server = ImageServiceV2([dict(CURRENT_RAW, tags=[])], project_id='p1')
+    server.fail('add_tag', status=404, message='Image i1 not found.')
+    del server.images['i1']
+    with pytest.raises(GlanceError) as info:
+        server.driver().update(dict(CURRENT_RAW, tags=[]), RecordChanges(tags_added=['golden']))
+    assert info.value.status == 404
+    assert server.kinds().count('add_tag') == 1
