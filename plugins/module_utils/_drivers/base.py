@@ -27,7 +27,7 @@ class Capabilities:
     ``member_list_replacement`` (one call sets the whole member list),
     ``members_need_shared`` (only images with visibility shared have members),
     ``stores`` (multiple stores), ``multihash`` (a hash besides md5).
-    Value sets: ``visibilities`` (of an image), ``visibility_filters`` (what a listing's
+    Value sets (or ANY, when the server decides): ``visibilities`` (of an image), ``visibility_filters`` (what a listing's
     visibility filter takes), ``filters`` (names, or ANY) and ``import_methods``.
     """
 

@@ -47,7 +47,8 @@ class ImageDriverV2(ImageDriver):
         tags=True, hidden=True, deactivation=True, member_status=True, can_share=False,
         member_list_replacement=False, members_need_shared=True, stores=True, multihash=True,
         visibilities=('public', 'private', 'shared', 'community'),
-        visibility_filters=('public', 'private', 'shared', 'community', 'all'),
+        # What a visibility filter takes is the server's to say (all, and values of later releases).
+        visibility_filters=ANY,
         filters=ANY,
         import_methods=('web-download',),
     )

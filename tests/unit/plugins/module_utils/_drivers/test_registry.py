@@ -62,6 +62,7 @@ OFFERED_BY = [
     (Need('visibility_filters', 'private'), {'1', '2'}),
     (Need('visibility_filters', 'shared'), {'2'}),
     (Need('visibility_filters', 'all'), {'2'}),
+    (Need('visibility_filters', 'bogus'), {'2'}),
     (Need('import_methods', 'web-download'), {'2'}),
     (Need('filters', 'name'), {'1', '2'}),
     (Need('filters', 'owner'), {'1', '2'}),
