@@ -27,8 +27,9 @@ class Capabilities:
     ``member_list_replacement`` (one call sets the whole member list),
     ``members_need_shared`` (only images with visibility shared have members),
     ``stores`` (multiple stores), ``multihash`` (a hash besides md5).
-    Value sets (or ANY, when the server decides): ``visibilities`` (of an image), ``visibility_filters`` (what a listing's
-    visibility filter takes), ``filters`` (names, or ANY) and ``import_methods``.
+    Value sets (or ANY, when the server decides): ``visibilities`` (of an image),
+    ``visibility_filters`` (what a listing's visibility filter takes), ``filters`` (names)
+    and ``import_methods``.
     """
 
     FLAGS = ('tags', 'hidden', 'deactivation', 'member_status', 'can_share', 'member_list_replacement',
