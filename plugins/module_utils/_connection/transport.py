@@ -3,7 +3,7 @@
 
 """Raw HTTP access to the image endpoint through the authenticated session.
 
-The adapters speak Glance's wire format directly (json-patch, x-image-meta-*
+The drivers speak Glance's wire format directly (json-patch, x-image-meta-*
 headers, streamed bodies), so they use keystoneauth's session rather than the
 openstacksdk image proxy, which hides or rewrites parts of those requests.
 """
