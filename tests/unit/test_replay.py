@@ -161,7 +161,7 @@ def test_unknown_key_is_refused():
 def test_same_request_answers_in_the_order_of_keys_and_the_last_repeats():
     session = RecordedSession('glance33-v2', keys=['get_deactivated', 'get'])
     url = session.root + '/v2/images/%s' % session.ids['image']
-    statuses = [session.get(url).json()['status'] for _ in range(3)]
+    statuses = [session.get(url).json()['status'] for _attempt in range(3)]
     assert statuses == ['deactivated', 'queued', 'queued']
     assert session.unanswered() == []
 

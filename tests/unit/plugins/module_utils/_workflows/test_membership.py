@@ -209,4 +209,3 @@ def test_member_credentials_name_their_own_project():
     with pytest.raises(GlanceError) as info:
         membership.resolve_member(owner, 'consumer2', member)
     assert str(info.value) == "the member credentials authenticate to project consumer1 (m1), not to 'consumer2'"
-

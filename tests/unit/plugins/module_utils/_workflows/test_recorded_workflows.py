@@ -354,4 +354,3 @@ def test_image_properties_sent_in_one_json_patch(name):
     assert [(method, path) for method, path, _query in cloud.requests()] == [
         ('GET', image_path(cloud)), ('PATCH', image_path(cloud)), ('GET', image_path(cloud)),
         ('GET', image_path(cloud))]
-
