@@ -43,8 +43,9 @@ MASK = '********'
 # Shorter secrets are never masked as text (see the module docstring).
 MIN_MASKED_LENGTH = 4
 
-# A URL inside any text: up to a blank, a quote or an angle bracket.
-_URL = re.compile(r'''[A-Za-z][A-Za-z0-9+.-]*://[^\s'"<>]+''')
+# A URL inside any text: up to a blank, a quote or an angle bracket, without the
+# punctuation of the sentence around it.
+_URL = re.compile(r'''[A-Za-z][A-Za-z0-9+.-]*://[^\s'"<>]*[^\s'"<>.,:;)]''')
 # Its user part: everything before the last @ of the authority (as urlsplit reads it).
 _USERINFO = re.compile(r'^(?P<scheme>[^:]+://)(?P<userinfo>[^/?#]*)@')
 # One parameter of its query (or fragment): separator, name, value.

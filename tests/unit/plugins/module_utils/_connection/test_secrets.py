@@ -114,6 +114,11 @@ def test_a_message_hides_every_url_secret_and_every_long_secret_in_it():
         "Invalid URI 'http://********@[::1/p.img?token=********' (******** refused)"
 
 
+def test_a_message_keeps_the_punctuation_around_a_url():
+    assert clean_message('import of http://h/x.img?token=t: failed (see http://h/?sig=s).', set()) == \
+        'import of http://h/x.img?token=********: failed (see http://h/?sig=********).'
+
+
 def test_a_message_keeps_text_that_only_looks_like_a_short_secret():
     assert clean_message('cannot authenticate at http://keystone:5000/v3 as producer', {'p', 'abc'}) == \
         'cannot authenticate at http://keystone:5000/v3 as producer'
