@@ -102,7 +102,11 @@ notes:
     create repeated after a lost answer finds the image it made instead of making a second.
   - >-
     Passwords, tokens and secrets inside O(cloud), O(auth) and other credential options,
-    and the password or token of a URL, never appear in results, messages, diffs or logs.
+    and the user part and secret query values (C(token), C(key), C(api_key), C(sig),
+    C(signature), C(X-Amz-Security-Token), ...) of a URL, never appear in results, messages,
+    diffs or logs, at any verbosity. User names, domains, project names and C(auth_url)
+    stay readable. A secret shorter than 4 characters is hidden where it stands (the option
+    value, the URL part) but not looked for in other text, which it would mangle.
   - >-
     All modules of this collection belong to the action group C(cloudimage.glance.glance),
     so common options can be set once with

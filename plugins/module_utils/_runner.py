@@ -10,20 +10,25 @@ A module file is its documentation, its argument spec and one call::
 The workflow says what it needs (``Workflow``); the runner builds the
 AnsibleModule with the common options, checks the options, connects, checks
 the API's capabilities once, runs the workflow with a ``TaskContext`` and turns
-its result, or a ``GlanceError``, into Ansible's.
+its result, a ``GlanceError`` or any other exception into Ansible's: a failure
+is always one line, cleaned of secrets like everything else the module shows.
 """
 
 from __future__ import annotations
+
+import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._connection.options import (
     HAS_OPENSTACKSDK, OPENSTACKSDK_IMPORT_ERROR, connection_argument_spec,
 )
-from ansible_collections.cloudimage.glance.plugins.module_utils._connection.secrets import task_secrets
+from ansible_collections.cloudimage.glance.plugins.module_utils._connection.secrets import (
+    clean_message, maskable, shown_options, task_secrets,
+)
 from ansible_collections.cloudimage.glance.plugins.module_utils._connection.session import GlanceSession
 from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.registry import check_needs
-from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
+from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError, one_line
 
 
 class Workflow:
@@ -94,18 +99,45 @@ class LocalFiles:
 class GlanceModule(AnsibleModule):
     """An AnsibleModule that never shows the secrets inside credential options or URLs.
 
-    ``cloud`` and ``member_cloud`` may be a clouds.yaml entry name, which must
-    stay readable, or a dictionary holding a password; a ``url`` may carry a
-    password or a token. Marking the options no_log would hide the names too,
-    so the secret values alone join the values Ansible masks in every result,
-    failure, warning, diff and log line.
+    ``cloud``, ``auth`` and ``member_cloud`` may hold names that must stay
+    readable (a clouds.yaml entry, a user, a domain, ``auth_url``) next to a
+    password; a ``url`` may carry a password or a token. Marking the options
+    no_log would hide the names too, so the secrets alone are hidden: by place
+    in the invocation, the log and every URL of a message, whatever their
+    length, and as text (``no_log_values``) when long enough to be told apart
+    from other text (see ``_connection.secrets``).
     """
+
+    secrets = frozenset()
 
     def _load_params(self):
         # The earliest point where the options are known: before validation,
         # whose own failures (an unknown option, a wrong type) also show them.
         super()._load_params()
-        self.no_log_values.update(task_secrets(self.params))
+        self.register_secrets()
+
+    def register_secrets(self):
+        self.secrets = self.secrets | task_secrets(self.params)
+        self.no_log_values.update(maskable(self.secrets))
+
+    def clean(self, text):
+        """``text`` fit to show: no secret of the task's options, no secret part of any URL."""
+        return clean_message(text, self.secrets)
+
+    def _log_invocation(self):
+        params, self.params = self.params, shown_options(self.params)
+        try:
+            super()._log_invocation()
+        finally:
+            self.params = params
+
+    def _return_formatted(self, kwargs):
+        # Every exit passes here, also Ansible's own validation failures.
+        kwargs.setdefault('invocation', {'module_args': shown_options(self.params)})
+        for key in ('msg', 'exception'):
+            if isinstance(kwargs.get(key), str):
+                kwargs[key] = self.clean(kwargs[key])
+        super()._return_formatted(kwargs)
 
 
 def build_module(argument_spec, **module_kwargs):
@@ -117,7 +149,7 @@ def build_module(argument_spec, **module_kwargs):
     module = GlanceModule(argument_spec=dict(connection_argument_spec(), **argument_spec),
                           supports_check_mode=True, **module_kwargs)
     # Again after validation, which may have converted the options.
-    module.no_log_values.update(task_secrets(module.params))
+    module.register_secrets()
     return module
 
 
@@ -131,15 +163,25 @@ def run_module(argument_spec, workflow, **module_kwargs):
     try:
         result = run_workflow(workflow, context)
     except GlanceError as exc:
-        for message in context.warnings:
-            module.warn(message)
-        module.fail_json(msg=str(exc), **exc.fail_fields())
-    for message in context.warnings:
-        module.warn(message)
+        fail(module, context, str(exc), **exc.fail_fields())
+    except Exception as exc:  # a bug: still one line, and never a secret in it or in its traceback
+        fail(module, context, 'unexpected error: %s' % ': '.join(filter(None, (type(exc).__name__, one_line(exc)))))
+    forward_warnings(module, context)
     diff = result.pop('diff', None)
     if module._diff and diff is not None:
         result['diff'] = diff
     module.exit_json(**result)
+
+
+def forward_warnings(module, context):
+    for message in context.warnings:
+        module.warn(module.clean(message))
+
+
+def fail(module, context, msg, **fields):
+    """Fail the task with ``msg``; the traceback of the exception being handled goes along cleaned, shown at -vvv."""
+    forward_warnings(module, context)
+    module.fail_json(msg=msg, exception=traceback.format_exc(), **fields)
 
 
 def run_workflow(workflow, context, session_factory=GlanceSession):

@@ -25,7 +25,9 @@ def connection_argument_spec():
     """The common options of every module (see the ``connection`` doc fragment)."""
     return dict(
         cloud=dict(type='raw'),
-        auth=dict(type='dict', no_log=True),
+        # Not no_log: Ansible would then hide every value of it, user names, domains and
+        # auth_url too, in every message. Its secrets alone are hidden (see _runner.GlanceModule).
+        auth=dict(type='dict', no_log=False),
         auth_type=dict(type='str'),
         region_name=dict(type='str'),
         interface=dict(type='str', choices=['public', 'internal', 'admin'], aliases=['endpoint_type']),

@@ -200,7 +200,7 @@ class ImageData:
             if raw.get('status') in ('killed', 'deleted') or (
                     raw.get('status') == 'queued' and raw.get('os_glance_failed_import')):
                 raise GlanceError('import of %s into image %s failed (status %s)'
-                                  % (self.url, image_id, raw.get('status')))
+                                  % (strip_url_secrets(self.url), image_id, raw.get('status')))
             if time.monotonic() > deadline:
                 raise GlanceError('image %s not active %s s after the import started (status %s)'
                                   % (image_id, self.task.params['timeout'], raw.get('status')))

@@ -27,7 +27,12 @@ def test_what_is_no_connection_failure_has_no_kind():
 
 def test_a_url_in_a_failure_never_shows_its_secrets():
     text = connection_failure(refused_failure(), 'http://ci:s3cret@127.0.0.1/x.img?token=tok-url')
-    assert text == 'connection refused by http://ci:********@127.0.0.1/x.img?token=********'
+    assert text == 'connection refused by http://********@127.0.0.1/x.img?token=********'
+
+
+def test_a_short_password_in_a_failure_hides_only_itself():
+    text = connection_failure(refused_failure(), 'http://u:p@pypi.example/pub/p.img?api_key=k')
+    assert text == 'connection refused by http://********@pypi.example/pub/p.img?api_key=********'
 
 
 # -- real connection failures on loopback, in words -------------------------------------
