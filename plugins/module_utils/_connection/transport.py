@@ -242,10 +242,11 @@ class Pages:
         number = len(self.seen) + 1
         if key in self.seen:
             raise GlanceError('%s: pages repeat at %s (page %d would be page %d again); the endpoint or a proxy '
-                              'in front of it does not page correctly' % (self.action, self.where, number, self.seen[key]))
+                              'in front of it does not page correctly' % (self.action, self.where, number, self.seen[key]),
+                              action=self.action)
         if number > MAX_PAGES:
             raise GlanceError('%s: more than %d pages at %s; stopped, as pages repeat or never end'
-                              % (self.action, MAX_PAGES, self.where))
+                              % (self.action, MAX_PAGES, self.where), action=self.action)
         self.seen[key] = number
 
 
