@@ -61,10 +61,14 @@ options:
     aliases: [key]
   api_timeout:
     description:
-      - Timeout in seconds of each single HTTP request.
-      - Also bounds how long a request that failed on the way (HTTP 502, 503, 504, a
-        reset connection, a timeout) is retried; without it, retries stop after 60 seconds.
-      - When not set, the value from O(cloud), else no timeout.
+      - Timeout in seconds of each attempt of an HTTP request (to the image service and to Keystone).
+      - It limits a silence, not a total, so an upload or download that makes progress is never cut.
+      - When not set, the value from O(cloud), else 10 seconds to connect and 60 seconds for
+        the next bytes of an answer.
+      - A request that failed on the way (HTTP 502, 503, 504, a reset connection, a timeout)
+        is retried while less than the larger of 60 seconds and three times O(api_timeout) has
+        passed since its first attempt (180 seconds when not set), at most six attempts in all;
+        Glance's generic HTTP 500 gets three attempts.
     type: int
   wait:
     description:

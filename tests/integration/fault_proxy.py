@@ -3,7 +3,9 @@
 The integration target ``faults`` points the modules at this proxy (clouds.yaml
 ``image_endpoint_override``) and reads the results back from Glance directly.
 Everything is forwarded unchanged (Host included, so that Glance's version
-document links back to the proxy) unless a fault rule fires.
+document links back to the proxy) unless a fault rule fires. Paths under
+``/legacy`` go to the legacy Glance (``--legacy-upstream``, Image API v1), without
+that prefix.
 
 Control path ``/__faults__`` on the proxy itself:
 
@@ -25,7 +27,14 @@ Kinds:
 * ``error-after``: forward, let the server answer, then answer 504 instead;
 * ``reset-after``: forward, read the server's answer, then reset the client connection;
 * ``slow``: wait ``delay`` seconds, then forward;
-* ``cut-body``: forward the headers and part of the body, then reset both connections.
+* ``cut-body``: forward the headers and part of the body, then reset both connections;
+* ``silent``: read the request, then never answer (until the client gives up, or
+  ``SILENCE_LIMIT``): a black hole;
+* ``server-error``: read the body, then answer Glance's generic 500 page without forwarding;
+* ``loop-next``: forward, then make the JSON answer's ``next`` link point at this very
+  request (v2 paging that never ends);
+* ``ignore-marker``: forward without the ``marker`` query parameter (v1 paging that
+  sends the same page again).
 
 Rules are tried in order; each decides with its own ``random.Random`` seeded from the
 seed and its position, so that one sequence of requests gets the same faults every run.
@@ -45,11 +54,20 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 CONTROL_PATH = '/__faults__'
-KINDS = ('error-before', 'error-after', 'reset-after', 'slow', 'cut-body')
+KINDS = ('error-before', 'error-after', 'reset-after', 'slow', 'cut-body', 'silent', 'server-error', 'loop-next',
+         'ignore-marker')
+LEGACY_PREFIX = '/legacy'
 MAX_DELAY = 3.0
+SILENCE_LIMIT = 600
+# webob's page for an unexpected exception, as Glance sends it.
+GENERIC_500_PAGE = (b'<html>\n <head>\n  <title>500 Internal Server Error</title>\n </head>\n <body>\n'
+                    b'  <h1>500 Internal Server Error</h1>\n  The server has either erred or is incapable of '
+                    b'performing the requested operation.<br /><br />\n\n\n\n </body>\n</html>')
+# Answers rewritten by loop-next are read whole: at most this long.
+REWRITE_LIMIT = 16 * 1024 * 1024
 CHUNK = 64 * 1024
 LOG_LIMIT = 1000
 CONTROL_BODY_LIMIT = 1024 * 1024
@@ -235,9 +253,17 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.answer(503, 'Service Unavailable',
                         'The server is currently unavailable. Please try again at a later time.', kind)
             return 503
+        if kind in ('silent', 'server-error'):
+            for _chunk in self.body_chunks():
+                pass
+            if kind == 'silent':
+                self.stay_silent()
+                return 'no answer'
+            self.answer_page(500, 'Internal Server Error', GENERIC_500_PAGE, kind)
+            return 500
         if kind == 'slow':
             time.sleep(rule.delay)
-        upstream = self.open_upstream()
+        upstream = self.open_upstream(drop_marker=kind == 'ignore-marker')
         try:
             if kind == 'cut-body':
                 self.send_body(upstream, limit=rule.cut_length(self.body_length()))
@@ -257,7 +283,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 self.answer(504, 'Gateway Timeout',
                             'The gateway did not receive a timely response from the upstream server.', kind)
                 return '504 (server said %s)' % response.status
-            self.relay(response)
+            if kind == 'loop-next':
+                self.relay_looping(response)
+            else:
+                self.relay(response)
             return response.status
         finally:
             upstream.close()
@@ -301,11 +330,15 @@ class ProxyHandler(BaseHTTPRequestHandler):
             yield from self.exactly(size, 'a chunk')
             self.rfile.readline(16)
 
-    def open_upstream(self):
-        host, port = self.server.upstream
+    def open_upstream(self, drop_marker=False):
+        (host, port), path = self.server.route(self.path)
+        if drop_marker:
+            parts = urlsplit(path)
+            query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != 'marker']
+            path = parts.path + ('?' + urlencode(query) if query else '')
         connection = http.client.HTTPConnection(host, port, timeout=UPSTREAM_TIMEOUT)
         try:
-            connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+            connection.putrequest(self.command, path, skip_host=True, skip_accept_encoding=True)
             for name, value in self.headers.items():
                 if name.lower() not in NOT_FORWARDED:
                     connection.putheader(name, value)
@@ -383,6 +416,48 @@ class ProxyHandler(BaseHTTPRequestHandler):
             for data in self.response_chunks(response):
                 self.wfile.write(data)
             self.close_connection = True
+
+    def relay_looping(self, response):
+        """Relay a JSON answer whose ``next`` link leads back to this request."""
+        body = response.read(REWRITE_LIMIT)
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+        if isinstance(document, dict):
+            document['next'] = self.path
+            body = json.dumps(document).encode()
+        self.send_response_only(response.status, response.reason)
+        for name, value in response.getheaders():
+            if name.lower() not in NOT_FORWARDED:
+                self.send_header(name, value)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+
+    def stay_silent(self):
+        """Keep the connection open without a word until the client closes it."""
+        self.close_connection = True
+        self.connection.settimeout(1.0)
+        deadline = time.monotonic() + SILENCE_LIMIT
+        while time.monotonic() < deadline:
+            try:
+                if not self.connection.recv(65536):
+                    return
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def answer_page(self, status, reason, page, kind):
+        self.send_response_only(status, reason)
+        self.send_header('Content-Type', 'text/html; charset=UTF-8')
+        self.send_header('Content-Length', str(len(page)))
+        self.send_header('X-Fault-Injected', kind)
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(page)
 
     def response_chunks(self, response):
         # Ends at the end of the body; a silent server ends it with the upstream timeout.
@@ -473,10 +548,18 @@ class ProxyServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, address, upstream):
+    def __init__(self, address, upstream, legacy_upstream):
         super().__init__(address, ProxyHandler)
         self.upstream = upstream
+        self.legacy_upstream = legacy_upstream
         self.faults = Faults()
+
+    def route(self, path):
+        """((host, port), path) of the server a request path goes to."""
+        rest = path[len(LEGACY_PREFIX):]
+        if path.startswith(LEGACY_PREFIX) and rest[:1] in ('', '/', '?'):
+            return self.legacy_upstream, rest if rest.startswith('/') else '/' + rest
+        return self.upstream, path
 
 
 def parse_upstream(url):
@@ -492,13 +575,15 @@ def main(argv=None):
     parser.add_argument('--port', type=int, default=9299)
     parser.add_argument('--upstream', type=parse_upstream, default='http://127.0.0.1:9292',
                         help='the real server (default: %(default)s)')
+    parser.add_argument('--legacy-upstream', type=parse_upstream, default='http://127.0.0.1:9393',
+                        help='the legacy server, reached under %s (default: %%(default)s)' % LEGACY_PREFIX)
     parser.add_argument('--pidfile', help='written once the port is bound, removed on exit')
     parser.add_argument('--lifetime', type=float, default=4 * 3600,
                         help='stop after this many seconds even without SIGTERM (default: %(default)s)')
     args = parser.parse_args(argv)
 
     try:
-        server = ProxyServer((args.host, args.port), args.upstream)
+        server = ProxyServer((args.host, args.port), args.upstream, args.legacy_upstream)
     except OSError as exc:
         sys.exit('fault proxy: cannot listen on %s:%d: %s' % (args.host, args.port, exc.strerror or exc))
     if args.pidfile:
@@ -512,7 +597,8 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     serving = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.2}, daemon=True)
     serving.start()
-    log('listening on http://%s:%d, forwarding to http://%s:%d' % ((args.host, args.port) + args.upstream))
+    log('listening on http://%s:%d, forwarding to http://%s:%d, %s to http://%s:%d'
+        % ((args.host, args.port) + args.upstream + (LEGACY_PREFIX,) + args.legacy_upstream))
     deadline = time.monotonic() + args.lifetime
     while not stop.wait(0.5) and serving.is_alive() and time.monotonic() < deadline:
         pass

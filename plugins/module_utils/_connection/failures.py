@@ -66,7 +66,17 @@ def connection_failure(exc, url, timeout=None):
     if kind == 'unresolved':
         return 'cannot resolve the host name of %s' % url
     if kind == 'timeout':
-        return 'timed out after %s s waiting for %s' % (timeout, url) if timeout else 'timed out waiting for %s' % url
+        return 'timed out %s' % waited(url, timeout)
     if kind == 'reset':
         return 'connection to %s was closed before it answered' % url
     return 'cannot reach %s (%s)' % (url, type(exc).__name__)
+
+
+
+def waited(url, timeout):
+    """How long a request to ``url`` waited: ``timeout`` is one number, (connect, read) defaults or None."""
+    if isinstance(timeout, tuple):
+        return 'waiting for %s (no connection within %g s or no answer within %g s; see api_timeout)' % ((url,) + timeout)
+    if timeout:
+        return 'after %g s waiting for %s' % (timeout, url)
+    return 'waiting for %s' % url

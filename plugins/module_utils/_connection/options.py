@@ -19,6 +19,7 @@ except ImportError:
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError, one_line
 from ansible_collections.cloudimage.glance.plugins.module_utils._connection.failures import connection_failure, connection_failure_kind
+from ansible_collections.cloudimage.glance.plugins.module_utils._connection.transport import bound_session, request_timeout
 
 
 def connection_argument_spec():
@@ -91,13 +92,15 @@ def connect(params):
     except Exception as exc:
         raise GlanceError('cannot load cloud configuration for %s: %s' % (describe_cloud(params), one_line(exc))) from exc
     auth_url = (conn.config.config.get('auth') or {}).get('auth_url') or 'the identity service'
+    api_timeout = conn.config.config.get('api_timeout')
+    bound_session(conn.session, api_timeout)
     try:
         # Authenticate now, so that a wrong password or an unreachable Keystone
         # surfaces here as one clear message rather than in the first API call.
         conn.authorize()
     except Exception as exc:  # openstacksdk wraps keystoneauth's own family
         if connection_failure_kind(exc) is not None:
-            reason = connection_failure(exc, auth_url, conn.config.config.get('api_timeout'))
+            reason = connection_failure(exc, auth_url, request_timeout(api_timeout))
         else:
             reason = '%s at %s' % (one_line(exc), auth_url)
         raise GlanceError('cannot authenticate to %s: %s' % (describe_cloud(params), reason),

@@ -17,10 +17,48 @@ import re
 import time
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._connection.failures import connection_failure, connection_failure_kind
+from ansible_collections.cloudimage.glance.plugins.module_utils._connection.secrets import strip_url_secrets
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError, one_line
 
 _VERSION_SUFFIX = re.compile(r'/v\d+(\.\d+)?/?$')
 _TAGS = re.compile(r'<[^>]+>')
+
+# Without api_timeout, each request still waits at most this long to connect, and this
+# long for the next bytes of an answer: a silence, never a total, so that a long upload
+# or download that makes progress is not cut.
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+# Retries of one request start within this many seconds of its first attempt, or
+# within this many times one attempt's timeout when that is longer.
+RETRY_WINDOW = 60.0
+RETRY_WINDOW_TIMEOUTS = 3
+# A listing that has not ended after this many pages never will (200 images a page).
+MAX_PAGES = 10000
+
+
+def request_timeout(api_timeout=None, streams_body=False):
+    """The requests ``timeout`` of one attempt: ``api_timeout``, else (connect, read) defaults.
+
+    urllib3 sends a request body under the connect timeout, so a streamed body
+    (an upload) gets the read timeout for both: it may wait as long between
+    two writes as for an answer.
+    """
+    if api_timeout:
+        return float(api_timeout)
+    if streams_body:
+        return (DEFAULT_READ_TIMEOUT, DEFAULT_READ_TIMEOUT)
+    return (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)
+
+
+def retry_window(api_timeout=None):
+    """Seconds after a request's first attempt in which a failed attempt is followed by another."""
+    return max(RETRY_WINDOW, RETRY_WINDOW_TIMEOUTS * float(api_timeout or DEFAULT_READ_TIMEOUT))
+
+
+def bound_session(session, api_timeout=None):
+    """Give a keystoneauth session the default timeouts when ``api_timeout`` is not set (Keystone calls too)."""
+    if not api_timeout:
+        session.timeout = request_timeout()
 
 
 def endpoint_root(url):
@@ -70,7 +108,9 @@ class RetryPolicy:
     idempotent methods, and POSTs their caller made idempotent (an image
     create with a chosen ID, a member add whose duplicate answers 409).
     Pauses grow exponentially with full jitter; no attempt starts after the
-    window (``api_timeout`` when set) has passed.
+    window (see ``retry_window``) has passed. Glance's generic 500 is retried
+    only ``server_error_attempts`` times in all: it may be a passing database
+    lock, but when it is not, every attempt costs as long as the first.
     """
 
     IDEMPOTENT_METHODS = frozenset(('GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'))
@@ -81,8 +121,10 @@ class RetryPolicy:
     # a 500 with its own explanation is a real error and is not retried.
     GENERIC_500 = 'The server has either erred or is incapable of performing the requested operation'
 
-    def __init__(self, attempts=6, first_pause=0.25, longest_pause=4.0, window=60.0, rng=None):
+    def __init__(self, attempts=6, first_pause=0.25, longest_pause=4.0, window=RETRY_WINDOW, rng=None,
+                 server_error_attempts=3):
         self.attempts = attempts
+        self.server_error_attempts = server_error_attempts
         self.first_pause = first_pause
         self.longest_pause = longest_pause
         self.window = window
@@ -105,9 +147,9 @@ class RetryPolicy:
         ceiling = min(self.longest_pause, self.first_pause * (2 ** (attempt - 1)))
         return self.rng.uniform(ceiling / 2, ceiling)
 
-    def next_pause(self, attempt, started, now):
-        """The pause before another attempt, or None when no attempt is left in the window."""
-        if attempt >= self.attempts:
+    def next_pause(self, attempt, started, now, status=None):
+        """The pause before another attempt, or None when no attempt is left (``status``: the last answer's)."""
+        if attempt >= (self.server_error_attempts if status == 500 else self.attempts):
             return None
         pause = self.pause(attempt)
         if now + pause - started > self.window:
@@ -122,7 +164,7 @@ class Http:
         self.session = session
         self.root = root
         self.timeout = timeout
-        self.policy = policy or RetryPolicy(window=float(timeout) if timeout else RetryPolicy().window)
+        self.policy = policy or RetryPolicy(window=retry_window(timeout))
         self.sleep = sleep
         self.clock = clock
 
@@ -141,10 +183,11 @@ class Http:
         GlanceError naming ``action`` (Glance's policy name where there is
         one) and ``target``.
         """
-        kwargs = dict(raise_exc=False, headers=dict(headers or {}), stream=stream,
+        streams_body = data is not None and not isinstance(data, (str, bytes))
+        timeout = request_timeout(self.timeout, streams_body)
+        kwargs = dict(raise_exc=False, headers=dict(headers or {}), stream=stream, timeout=timeout,
                       connect_retries=0, status_code_retries=0)
-        optional = dict(params=params, json=json_body, data=data, timeout=self.timeout or None,
-                        authenticated=authenticated)
+        optional = dict(params=params, json=json_body, data=data, authenticated=authenticated)
         kwargs.update((key, value) for key, value in optional.items() if value is not None)
         started, attempt, retried = self.clock(), 0, False
         while True:
@@ -155,13 +198,11 @@ class Http:
                 if self._paused_for_retry(self.policy.retriable(method, idempotent, failure=exc), attempt, started):
                     retried = True
                     continue
-                reason = connection_failure(exc, self.url(path), self.timeout)
-                raise GlanceError('%s: %s' % (describe(action, target), reason), action=action,
-                                  transient=connection_failure_kind(exc) in ('reset', 'timeout')) from exc
+                raise self._unreachable(exc, path, action, target, timeout, attempt) from exc
             if response.status_code not in ok and response.status_code not in tolerate:
                 body = response_text(response)
                 retriable = self.policy.retriable(method, idempotent, status=response.status_code, body=body)
-                if self._paused_for_retry(retriable, attempt, started):
+                if self._paused_for_retry(retriable, attempt, started, response.status_code):
                     retried = True
                     continue
                 raise error_from_response(response, action, target, body=body,
@@ -170,13 +211,43 @@ class Http:
             guard_json(response, describe(action, target))
             return response
 
-    def _paused_for_retry(self, retriable, attempt, started):
+    def _unreachable(self, exc, path, action, target, timeout, attempts):
+        """The GlanceError for a request that got no answer, naming the URL (without secrets)."""
+        reason = connection_failure(exc, self.url(path), timeout)
+        if attempts > 1:
+            reason += ' (%d attempts)' % attempts
+        return GlanceError('%s: %s' % (describe(action, target), reason), action=action,
+                           transient=connection_failure_kind(exc) in ('reset', 'timeout'))
+
+    def _paused_for_retry(self, retriable, attempt, started, status=None):
         """Wait before another attempt and return True, or return False when none is due."""
-        pause = self.policy.next_pause(attempt, started, self.clock()) if retriable else None
+        pause = self.policy.next_pause(attempt, started, self.clock(), status) if retriable else None
         if pause is None:
             return False
         self.sleep(pause)
         return True
+
+
+class Pages:
+    """The requests of one paged listing: a request that repeats, or too many, end it with one line."""
+
+    def __init__(self, root, path, action):
+        self.where = strip_url_secrets(root + path)
+        self.action = action
+        self.seen = {}
+
+    def visit(self, path, params):
+        """Note the request for the next page; raise GlanceError when it was made before, or pages never end."""
+        key = (path, tuple(sorted(params or ())))
+        number = len(self.seen) + 1
+        if key in self.seen:
+            raise GlanceError('%s: pages repeat at %s (page %d would be page %d again); the endpoint or a proxy '
+                              'in front of it does not page correctly' % (self.action, self.where, number, self.seen[key]),
+                              action=self.action)
+        if number > MAX_PAGES:
+            raise GlanceError('%s: more than %d pages at %s; stopped, as pages repeat or never end'
+                              % (self.action, MAX_PAGES, self.where), action=self.action)
+        self.seen[key] = number
 
 
 def guard_json(response, description):

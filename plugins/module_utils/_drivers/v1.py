@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from ansible_collections.cloudimage.glance.plugins.module_utils._connection.transport import Pages
 from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.base import Capabilities, ImageDriver
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.filters import PROPERTY_FILTER_PREFIXES, query_text
@@ -200,17 +201,19 @@ class ImageDriverV1(ImageDriver):
 
     def list(self, query=None, page_size=None):
         """Yield every image matching ``query``; v1 has no next link, so page by marker until empty."""
-        base = list(query or [])
-        marker = None
+        base = list(query or []) + [('limit', str(page_size or self.page_size))]
+        path = '/v1/images/detail'
+        pages = Pages(self.http.root, path, 'get_images')
+        params = base
+        pages.visit(path, params)
         while True:
-            params = base + [('limit', str(page_size or self.page_size))]
-            if marker:
-                params.append(('marker', marker))
-            images = self.http.request('GET', '/v1/images/detail', 'get_images', params=params).json().get('images', [])
+            images = self.http.request('GET', path, 'get_images', params=params).json().get('images', [])
             if not images:
                 return
+            # A server that ignores the marker sends the same page again: caught before it is yielded.
+            params = base + [('marker', images[-1]['id'])]
+            pages.visit(path, params)
             yield from images
-            marker = images[-1]['id']
 
     def data_algorithms(self, image):
         return {'md5'}

@@ -9,7 +9,7 @@ import json
 import time
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from ansible_collections.cloudimage.glance.plugins.module_utils._connection.transport import error_from_response
+from ansible_collections.cloudimage.glance.plugins.module_utils._connection.transport import Pages, error_from_response
 from ansible_collections.cloudimage.glance.plugins.module_utils._drivers import lost_updates
 from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.base import ANY, Capabilities, ImageDriver
 from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.lost_updates import WantedState
@@ -109,18 +109,18 @@ class ImageDriverV2(ImageDriver):
         """Yield every image matching ``query`` (a list of (key, value) pairs), all pages followed."""
         params = list(query or []) + [('limit', str(page_size or self.page_size))]
         path = '/v2/images'
+        pages = Pages(self.http.root, path, 'get_images')
+        pages.visit(path, params)
         while True:
             body = self.http.request('GET', path, 'get_images', params=params).json()
-            yield from body.get('images', [])
             following = body.get('next')
+            if following:
+                path, params = next_page(following)
+                # Before this page is yielded: a loop lists no image twice.
+                pages.visit(path, params)
+            yield from body.get('images', [])
             if not following:
                 return
-            split = urlsplit(following)
-            path = split.path
-            if not path.startswith('/v2/'):
-                # The endpoint root has a path prefix: keep only what follows it.
-                path = path[path.index('/v2/'):]
-            params = parse_qsl(split.query, keep_blank_values=True)
 
     def hash_algorithm(self):
         """The multihash algorithm of this server, as an active image shows it ('' for none), or None if unseen."""
@@ -296,6 +296,16 @@ class ImageDriverV2(ImageDriver):
 
     def replace_members(self, image_id, memberships):
         raise self.lacks('member_list_replacement', what='replacing the member list in one call')
+
+
+def next_page(link):
+    """(path, query pairs) of a ``next`` link."""
+    split = urlsplit(link)
+    path = split.path
+    if not path.startswith('/v2/'):
+        # The endpoint root has a path prefix: keep only what follows it.
+        path = path[path.index('/v2/'):]
+    return path, parse_qsl(split.query, keep_blank_values=True)
 
 
 def normalize_member(member):

@@ -21,6 +21,9 @@ POLL_INTERVAL = 1.0
 # An upload that failed on the way (gateway answer, reset connection) is sent again
 # while the image is still queued, at most this many times in all.
 UPLOAD_ATTEMPTS = 3
+# After Glance's generic 500 only once more: a database lock passes, a store fault
+# does not, and each attempt sends the whole file.
+UPLOAD_ATTEMPTS_AFTER_SERVER_ERROR = 2
 
 
 class DataPlan:
@@ -151,7 +154,8 @@ class ImageData:
                 self.driver.upload(image_id, reader, self.size)
                 return
             except GlanceError as exc:
-                if not exc.transient or attempt == UPLOAD_ATTEMPTS:
+                allowed = UPLOAD_ATTEMPTS_AFTER_SERVER_ERROR if exc.status == 500 else UPLOAD_ATTEMPTS
+                if not exc.transient or attempt >= allowed:
                     raise
                 status = self.settled_status(image_id)
                 if status == 'active':

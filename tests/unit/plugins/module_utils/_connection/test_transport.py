@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import io
 import random
 
 import pytest
 from keystoneauth1 import exceptions as ksa_exceptions
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._connection.transport import (
-    RetryPolicy, endpoint_root, error_from_response, parse_versions, server_message,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, MAX_PAGES, Http, Pages, RetryPolicy, endpoint_root,
+    error_from_response, parse_versions, retry_window, server_message,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 from ansible_collections.cloudimage.glance.tests.unit.doubles import (
@@ -186,3 +188,119 @@ def test_a_2xx_answer_that_is_not_json_is_one_line():
         http(session).request('GET', '/v2/images/%s' % IMAGE_ID, 'get_image', 'image %s' % IMAGE_ID).json()
     assert str(info.value) == ('get_image image %s: the image endpoint answered HTTP 200 with a body that is not '
                                'JSON (text/html)' % IMAGE_ID)
+
+
+# -- bounded time ------------------------------------------------------------------------
+class SilentEndpoint:
+    """An endpoint that accepts and never answers: each attempt ends in a timeout after ``seconds``."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.now = 0.0
+        self.calls = []
+
+    def clock(self):
+        return self.now
+
+    def request(self, url, method, **kwargs):
+        self.calls.append((method, url, kwargs))
+        self.now += self.seconds
+        raise ksa_exceptions.ConnectTimeout('Request to %s timed out' % url)
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def silent_http(endpoint, timeout):
+    return Http(endpoint, 'http://ci:pw@glance', timeout=timeout, sleep=endpoint.sleep, clock=endpoint.clock)
+
+
+def test_without_api_timeout_every_request_has_a_connect_and_a_read_timeout():
+    session = ScriptedSession(Response(200, {'images': []}))
+    Http(session, 'http://glance').request('GET', '/v2/images', 'get_images')
+    assert session.calls[0][2]['timeout'] == (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)
+
+
+def test_a_streamed_body_is_bounded_by_progress_not_by_its_length():
+    # The connect timeout also limits each write of the body: a streamed body waits as long as for an answer.
+    session = ScriptedSession(Response(204))
+    Http(session, 'http://glance').request('PUT', '/v2/images/x/file', 'upload_image', data=io.BytesIO(b'data'),
+                                           ok=(204,), idempotent=False)
+    assert session.calls[0][2]['timeout'] == (DEFAULT_READ_TIMEOUT, DEFAULT_READ_TIMEOUT)
+
+
+def test_api_timeout_is_the_timeout_of_each_attempt():
+    session = ScriptedSession(Response(200, {'images': []}))
+    Http(session, 'http://glance', timeout=7).request('GET', '/v2/images', 'get_images')
+    assert session.calls[0][2]['timeout'] == 7.0
+
+
+@pytest.mark.parametrize('api_timeout', [2, 30, None])
+def test_a_timed_out_read_is_retried_within_the_window(api_timeout):
+    endpoint = SilentEndpoint(api_timeout or DEFAULT_READ_TIMEOUT)
+    with pytest.raises(GlanceError) as info:
+        silent_http(endpoint, api_timeout).request('GET', '/v2/images', 'get_images')
+    assert len(endpoint.calls) > 1
+    # No attempt starts after the window: the whole request ends within it and one more attempt.
+    assert endpoint.now <= retry_window(api_timeout) + (api_timeout or DEFAULT_READ_TIMEOUT)
+    assert info.value.transient
+
+
+def test_a_silent_endpoint_fails_in_one_line_naming_it_without_secrets():
+    endpoint = SilentEndpoint(2)
+    with pytest.raises(GlanceError) as info:
+        silent_http(endpoint, 2).request('GET', '/v2/images', 'get_images')
+    assert str(info.value) == ('get_images: timed out after 2 s waiting for http://ci:********@glance/v2/images '
+                               '(%d attempts)' % len(endpoint.calls))
+
+
+def test_without_api_timeout_a_silent_endpoint_names_the_default_timeouts():
+    endpoint = SilentEndpoint(DEFAULT_READ_TIMEOUT)
+    with pytest.raises(GlanceError) as info:
+        silent_http(endpoint, None).request('GET', '/', 'discover versions')
+    assert str(info.value).startswith('discover versions: timed out waiting for http://ci:********@glance/ '
+                                      '(no connection within 10 s or no answer within 60 s; see api_timeout)')
+
+
+def test_the_retry_window_is_apart_from_the_timeout_of_one_attempt():
+    assert retry_window(None) == retry_window(DEFAULT_READ_TIMEOUT) >= 2 * DEFAULT_READ_TIMEOUT
+    assert retry_window(2) >= 60
+    assert retry_window(100) >= 200
+
+
+def test_glance_generic_500_gets_a_few_attempts_not_the_whole_window():
+    session = ScriptedSession(*[Response(500, text=GENERIC_500)] * 6)
+    client = http(session)
+    with pytest.raises(GlanceError) as info:
+        client.request('PUT', '/v1/images/x/members/y', 'modify_member', 'image x member y')
+    assert len(session.calls) == RetryPolicy().server_error_attempts == 3
+    assert info.value.status == 500 and info.value.transient
+
+
+@pytest.mark.parametrize('failure', [lambda: Response(503, text='busy'), reset_failure])
+def test_gateway_answers_and_resets_keep_every_attempt(failure):
+    session = ScriptedSession(*[failure() for _attempt in range(6)])
+    with pytest.raises(GlanceError):
+        http(session).request('GET', '/v2/images', 'get_images')
+    assert len(session.calls) == 6
+
+
+# -- bounded paging ------------------------------------------------------------------------
+def test_pages_that_repeat_fail_in_one_line_naming_the_endpoint():
+    pages = Pages('http://ci:pw@glance', '/v2/images', 'get_images')
+    pages.visit('/v2/images', [('limit', '2')])
+    pages.visit('/v2/images', [('limit', '2'), ('marker', 'a')])
+    with pytest.raises(GlanceError) as info:
+        pages.visit('/v2/images', [('marker', 'a'), ('limit', '2')])
+    assert str(info.value) == ('get_images: pages repeat at http://ci:********@glance/v2/images (page 3 would be '
+                               'page 2 again); the endpoint or a proxy in front of it does not page correctly')
+
+
+def test_pages_are_bounded():
+    pages = Pages('http://glance', '/v2/images', 'get_images')
+    for number in range(MAX_PAGES):
+        pages.visit('/v2/images', [('marker', str(number))])
+    with pytest.raises(GlanceError) as info:
+        pages.visit('/v2/images', [('marker', 'last')])
+    assert str(info.value) == ('get_images: more than %d pages at http://glance/v2/images; stopped, as pages repeat '
+                               'or never end' % MAX_PAGES)

@@ -193,3 +193,23 @@ def test_members_are_read_from_either_list_name():
     for key in ('members', 'memberships'):
         v1, _session = driver(Response(200, {key: [{'member_id': 'p1', 'can_share': True}]}))
         assert [(m['member_id'], m['can_share'], m['status']) for m in v1.members(IMAGE_ID)] == [('p1', True, None)]
+
+
+# -- paging ----------------------------------------------------------------------------------------
+def v1_page(*names):
+    return Response(200, {'images': [{'id': 'id-%s' % name, 'name': name, 'properties': {}} for name in names]})
+
+
+def test_list_pages_by_marker_until_an_empty_page():
+    v1, session = driver(v1_page('a', 'b'), v1_page('c'), v1_page())
+    assert [image['name'] for image in v1.list(page_size=2)] == ['a', 'b', 'c']
+    assert [dict(kwargs['params']).get('marker') for _m, _u, kwargs in session.calls] == [None, 'id-b', 'id-c']
+
+
+def test_a_marker_the_server_ignores_fails_with_pages_repeat_and_lists_no_image_twice():
+    v1, session = driver(*[v1_page('a', 'b')] * 4)
+    listed = []
+    with pytest.raises(GlanceError) as info:
+        listed.extend(image['name'] for image in v1.list(page_size=2))
+    assert str(info.value).startswith('get_images: pages repeat at http://glance/v1/images/detail')
+    assert listed == ['a', 'b'] and len(session.calls) == 2

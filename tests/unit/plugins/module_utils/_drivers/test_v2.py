@@ -291,3 +291,28 @@ def test_a_write_answered_not_found_on_a_deleted_image_fails_at_once():
         server.driver().update(dict(CURRENT_RAW, tags=[]), RecordChanges(tags_added=['golden']))
     assert info.value.status == 404
     assert server.kinds().count('add_tag') == 1
+
+
+# -- paging --------------------------------------------------------------------------------------
+def page(*names, following=None):
+    body = {'images': [v2_image(name, 'id-%s' % name) for name in names]}
+    if following:
+        body['next'] = following
+    return Response(200, body)
+
+
+def test_list_follows_next_links_until_the_last_page():
+    v2, session = driver(page('a', 'b', following='/v2/images?limit=2&marker=id-b'), page('c'))
+    assert [image['name'] for image in v2.list(page_size=2)] == ['a', 'b', 'c']
+    assert [kwargs['params'] for _m, _u, kwargs in session.calls] == [[('limit', '2')],
+                                                                      [('limit', '2'), ('marker', 'id-b')]]
+
+
+def test_a_next_link_that_repeats_fails_with_pages_repeat_and_lists_no_image_twice():
+    loop = '/v2/images?limit=2&marker=id-b'
+    v2, session = driver(page('a', 'b', following=loop), page('c', 'd', following=loop), page('c', 'd', following=loop))
+    listed = []
+    with pytest.raises(GlanceError) as info:
+        listed.extend(image['name'] for image in v2.list(page_size=2))
+    assert 'pages repeat at http://glance/v2/images' in str(info.value)
+    assert listed == ['a', 'b'] and len(session.calls) == 2

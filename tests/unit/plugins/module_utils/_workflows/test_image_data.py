@@ -107,6 +107,19 @@ def test_upload_gives_up_after_its_attempts(tmp_path):
     assert len(server.uploads) == attempts and info.value.transient
 
 
+def test_a_deterministic_generic_500_sends_the_file_at_most_twice(tmp_path):
+    # Glance's generic 500 comes from a database lock that passes, or a store fault that does not.
+    generic_500 = ('<html><body><h1>500 Internal Server Error</h1>The server has either erred or is incapable of '
+                   'performing the requested operation.</body></html>')
+    attempts = image_data.UPLOAD_ATTEMPTS
+    server = scripted(ImageServiceV2([queued()]), [Response(500, text=generic_500) for _attempt in range(attempts)],
+                      ['queued'] * attempts)
+    work, reader = upload_task(tmp_path, server)
+    with pytest.raises(GlanceError) as info:
+        work.data.send(IMAGE_ID, reader)
+    assert len(server.uploads) == 2 and info.value.status == 500
+
+
 @pytest.mark.parametrize('failure, statuses', [
     (Response(403, text='upload_image refused'), []),
     (transient(), ['killed']),
