@@ -250,7 +250,7 @@ def test_a_silent_endpoint_fails_in_one_line_naming_it_without_secrets():
     endpoint = SilentEndpoint(2)
     with pytest.raises(GlanceError) as info:
         silent_http(endpoint, 2).request('GET', '/v2/images', 'get_images')
-    assert str(info.value) == ('get_images: timed out after 2 s waiting for http://ci:********@glance/v2/images '
+    assert str(info.value) == ('get_images: timed out after 2 s waiting for http://********@glance/v2/images '
                                '(%d attempts)' % len(endpoint.calls))
 
 
@@ -258,7 +258,7 @@ def test_without_api_timeout_a_silent_endpoint_names_the_default_timeouts():
     endpoint = SilentEndpoint(DEFAULT_READ_TIMEOUT)
     with pytest.raises(GlanceError) as info:
         silent_http(endpoint, None).request('GET', '/', 'discover versions')
-    assert str(info.value).startswith('discover versions: timed out waiting for http://ci:********@glance/ '
+    assert str(info.value).startswith('discover versions: timed out waiting for http://********@glance/ '
                                       '(no connection within 10 s or no answer within 60 s; see api_timeout)')
 
 
@@ -292,7 +292,7 @@ def test_pages_that_repeat_fail_in_one_line_naming_the_endpoint():
     pages.visit('/v2/images', [('limit', '2'), ('marker', 'a')])
     with pytest.raises(GlanceError) as info:
         pages.visit('/v2/images', [('marker', 'a'), ('limit', '2')])
-    assert str(info.value) == ('get_images: pages repeat at http://ci:********@glance/v2/images (page 3 would be '
+    assert str(info.value) == ('get_images: pages repeat at http://********@glance/v2/images (page 3 would be '
                                'page 2 again); the endpoint or a proxy in front of it does not page correctly')
 
 
