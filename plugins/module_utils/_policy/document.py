@@ -85,12 +85,14 @@ if HAS_YAML:
     class _UniqueKeySafeLoader(yaml.SafeLoader):
         """SafeLoader that refuses a mapping with the same key twice, and deep nesting."""
 
+        nesting = 0
+
         def compose_node(self, parent, index):
-            self.depth = getattr(self, 'depth', 0) + 1
-            if self.depth > MAX_FILE_DEPTH:
+            self.nesting += 1
+            if self.nesting > MAX_FILE_DEPTH:
                 raise PolicyFileError(_TOO_DEEP)
             node = super().compose_node(parent, index)
-            self.depth -= 1
+            self.nesting -= 1
             return node
 
     def _construct_unique_mapping(loader, node, deep=False):
