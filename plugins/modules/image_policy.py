@@ -51,7 +51,9 @@ options:
       - The policy file, for example C(/etc/glance/policy.yaml).
       - Its folder must exist. The file is created when missing and O(state=present), with
         its final O(mode) from the start.
-      - A symbolic link is followed; the file it points to is changed, the link stays.
+      - A symbolic link is followed; the file it points to is changed, the link stays. A link
+        whose target does not exist is refused, with nothing written (the module never creates a
+        file wherever a link points).
     type: path
     required: true
     aliases: [dest]
@@ -63,6 +65,9 @@ options:
       - With O(state=absent) only the names matter, and a list of names is accepted too.
       - Check strings must be strings, even with O(validate=false), because a null rule would
         let everyone through.
+      - C(http:) and C(https:) checks are refused, even with O(validate=false), unless O(force=true),
+        because Glance posts the credentials of every caller (with their token) to that URL each
+        time it checks the rule.
     type: raw
     default: {}
   state:
@@ -93,6 +98,8 @@ options:
         C(key:%(attribute)s) and C('literal':%(attribute)s) checks, C(@), C(!), C(and), C(or), C(not),
         parentheses); C(rule:NAME) must name a rule of the resulting file or a rule Glance
         defines in its code; rule references must not loop.
+      - Parentheses and C(not) may nest at most 32 levels deep in a check string, and
+        C(rule:NAME) references at most 32 rules deep (oslo.policy follows both recursively).
       - A rule name must be one Glance knows, or a helper rule that another rule references
         through C(rule:NAME), unless O(allow_unknown_rules=true).
       - A rule still referenced by another rule cannot be removed unless Glance has a default for it.
@@ -106,18 +113,26 @@ options:
   allow_open_rules:
     description:
       - Do not warn when a rule written by this task lets every authenticated user through.
+      - Such a rule is V(""), C(@), a rule it references that is, or a literal check that is always
+        true, like C('a':a), C(True:True) or C(1:1) (oslo.policy compares the literal with the value),
+        also inside C(or), C(and) and C(not) wherever they make the whole rule always true.
     type: bool
     default: false
   force:
     description:
-      - Replace the content of a file that is not valid JSON or YAML (or not a mapping of strings)
-        instead of failing. Its old rules are lost (use O(backup)), and RV(restart_required) is true.
+      - Replace the content of a file that is not valid JSON or YAML (or not a mapping of strings,
+        or nested deeper than 32 levels) instead of failing. Its old rules are lost (use O(backup)),
+        and RV(restart_required) is true.
+      - Also write C(http:) and C(https:) checks (see O(rules)), with a warning.
+      - Invalid check strings and a dangling symbolic link are refused even with O(force=true).
     type: bool
     default: false
   backup:
     description:
       - Keep a timestamped copy of the file before changing it, next to it under a dot name
         (C(.policy.yaml.<pid>.<date>~)), which oslo.policy never reads from a C(policy_dirs) folder.
+      - The copy is created readable by its owner only, then given the mode and times of the
+        file; it is never readable by more users than the file.
     type: bool
     default: false
 seealso:

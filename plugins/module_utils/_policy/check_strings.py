@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import CheckStringError
@@ -22,6 +23,13 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._errors import C
 
 TRUE = ('true',)
 FALSE = ('false',)
+
+# Deeper nesting of parentheses and 'not's is refused: it is never needed, and Python (here
+# and in oslo.policy, which evaluates the tree recursively) runs out of stack on thousands of levels.
+MAX_CHECK_DEPTH = 32
+# How deep the open-rule guard follows nesting and rule:NAME references together before it
+# gives up (and does not call the rule open).
+_MAX_GUARD_DEPTH = 256
 
 _KEYWORDS = ('and', 'or', 'not')
 _ATTRIBUTE_RE = re.compile(r'^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$')
@@ -102,6 +110,7 @@ class _Parser:
     def __init__(self, tokens):
         self.tokens = tokens
         self.pos = 0
+        self.depth = 0
 
     def peek(self):
         return self.tokens[self.pos][0] if self.pos < len(self.tokens) else None
@@ -139,19 +148,12 @@ class _Parser:
 
     def parse_unary(self, after):
         kind = self.peek()
-        if kind == 'not':
-            self.take()
-            return ('not', self.parse_unary("'not'"))
-        if kind == '(':
-            self.take()
-            if self.peek() == ')':
-                raise CheckStringError("empty parentheses '()'")
-            node = self.parse_or("'('")
-            if self.peek() is None:
-                raise CheckStringError("unbalanced '(': missing ')'")
-            if self.peek() != ')':
-                raise self.trailing_error()
-            self.take()
+        if kind in ('not', '('):
+            self.depth += 1
+            if self.depth > MAX_CHECK_DEPTH:
+                raise CheckStringError(f'nests deeper than {MAX_CHECK_DEPTH} levels')
+            node = self.parse_not() if kind == 'not' else self.parse_group()
+            self.depth -= 1
             return node
         if kind == 'check':
             return parse_check(self.take()[1])
@@ -164,6 +166,22 @@ class _Parser:
         if kind == ')':
             raise CheckStringError(f"unexpected ')' {where}")
         raise CheckStringError(f"unexpected '{self.tokens[self.pos][1]}' {where}")
+
+    def parse_not(self):
+        self.take()
+        return ('not', self.parse_unary("'not'"))
+
+    def parse_group(self):
+        self.take()
+        if self.peek() == ')':
+            raise CheckStringError("empty parentheses '()'")
+        node = self.parse_or("'('")
+        if self.peek() is None:
+            raise CheckStringError("unbalanced '(': missing ')'")
+        if self.peek() != ')':
+            raise self.trailing_error()
+        self.take()
+        return node
 
 
 def parse_check_string(text):
@@ -198,26 +216,64 @@ def referenced_rules(node):
     return found
 
 
-def _always(node, value, resolve, seen):
+def remote_checks(node):
+    """The URLs of the http: and https: checks anywhere in a parsed check string, in order.
+
+    oslo.policy posts the caller's credentials and the target to such a URL whenever it
+    evaluates the check.
+    """
+    found = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current[0] == 'check' and current[1] in ('http', 'https'):
+            found.append(f'{current[1]}:{current[2]}')
+        elif current[0] in ('and', 'or'):
+            stack.extend(reversed(current[1]))
+        elif current[0] == 'not':
+            stack.append(current[1])
+    return found
+
+
+def _constant(kind, match):
+    """True or False when a generic check gives that answer whatever the call, else None.
+
+    oslo.policy's GenericCheck compares ``str(ast.literal_eval(kind))`` with the match after
+    '%' substitution; a literal kind and a match without %(name)s substitutions never vary.
+    """
+    if kind in ('rule', 'role', 'http', 'https') or '%(' in match.replace('%%', ''):
+        return None
+    try:
+        literal = ast.literal_eval(kind)
+    except (ValueError, SyntaxError):
+        return None  # an attribute of the credentials, like project_id
+    return str(literal) == match.replace('%%', '%')
+
+
+def _always(node, value, resolve, seen, depth=0):
     """True when the node evaluates to ``value`` whatever the credentials and target."""
+    if depth > _MAX_GUARD_DEPTH:
+        return False
     tag = node[0]
     if tag == 'true':
         return value
     if tag == 'false':
         return not value
     if tag == 'not':
-        return _always(node[1], not value, resolve, seen)
+        return _always(node[1], not value, resolve, seen, depth + 1)
     if tag in ('and', 'or'):
         # and: always true when all are; always false when any is. or: the reverse.
         combine = all if (tag == 'and') == value else any
-        return combine(_always(item, value, resolve, seen) for item in node[1])
+        return combine(_always(item, value, resolve, seen, depth + 1) for item in node[1])
     if tag == 'check' and node[1] == 'rule' and node[2] not in seen:
         target = resolve(node[2])
         if target is not None:
-            return _always(target, value, resolve, seen | {node[2]})
+            return _always(target, value, resolve, seen | {node[2]}, depth + 1)
+    if tag == 'check':
+        return _constant(node[1], node[2]) is value
     return False
 
 
 def is_open(node, resolve=None):
-    """True when the check lets every authenticated user through ("" , "@", or equivalent)."""
+    """True when the check lets every authenticated user through ("", "@", 'a':a, or equivalent)."""
     return _always(node, True, resolve or (lambda name: None), frozenset())

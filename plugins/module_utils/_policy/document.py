@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 
 try:
@@ -21,10 +22,21 @@ except ImportError:  # pragma: no cover - ansible-core depends on PyYAML
     HAS_YAML = False
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import CheckStringError, PolicyError, PolicyFileError, one_line
-from ansible_collections.cloudimage.glance.plugins.module_utils._policy.check_strings import is_open, parse_check_string, referenced_rules
+from ansible_collections.cloudimage.glance.plugins.module_utils._policy.check_strings import (
+    is_open, parse_check_string, referenced_rules, remote_checks,
+)
 from ansible_collections.cloudimage.glance.plugins.module_utils._policy.rules import GLANCE_CURRENT_DEFAULTS, KNOWN_RULE_NAMES
 
 FORMATS = ('json', 'yaml')
+
+# A policy file is one mapping of strings (depth 2); anything deeper is refused before the
+# parsers, which recurse, run out of stack on thousands of levels.
+MAX_FILE_DEPTH = 32
+_TOO_DEEP = f'nests deeper than {MAX_FILE_DEPTH} levels (a policy file is one mapping of rule names to check strings)'
+# A longer chain of rule:NAME references is refused: oslo.policy follows it recursively.
+MAX_REFERENCE_DEPTH = 32
+# How much of a long check string a message quotes.
+_QUOTE_LIMIT = 60
 
 # ---------------------------------------------------------------------------
 # Reading and rendering files
@@ -52,9 +64,36 @@ def _json_pairs(pairs):
     return result
 
 
+# A JSON string, or a bracket: what the depth scan of a JSON text looks at.
+_JSON_TOKEN_RE = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+def _json_too_deep(text):
+    depth = 0
+    for token in _JSON_TOKEN_RE.finditer(text):
+        char = token.group()
+        if char in '[{':
+            depth += 1
+            if depth > MAX_FILE_DEPTH:
+                return True
+        elif char in ']}':
+            depth -= 1
+    return False
+
+
 if HAS_YAML:
     class _UniqueKeySafeLoader(yaml.SafeLoader):
-        """SafeLoader that refuses a mapping with the same key twice."""
+        """SafeLoader that refuses a mapping with the same key twice, and deep nesting."""
+
+        nesting = 0
+
+        def compose_node(self, parent, index):
+            self.nesting += 1
+            if self.nesting > MAX_FILE_DEPTH:
+                raise PolicyFileError(_TOO_DEEP)
+            node = super().compose_node(parent, index)
+            self.nesting -= 1
+            return node
 
     def _construct_unique_mapping(loader, node, deep=False):
         loader.flatten_mapping(node)
@@ -87,6 +126,8 @@ def load_rules(text, fmt):
     if fmt == 'json':
         if not text.strip():
             return {}
+        if _json_too_deep(text):
+            raise PolicyFileError(_TOO_DEEP)
         try:
             data = json.loads(text, object_pairs_hook=_json_pairs)
         except json.JSONDecodeError as exc:
@@ -226,28 +267,36 @@ def _resolver(rules, defaults):
     return resolve
 
 
-def _find_cycle(start, resolve):
-    """A reference path from start back to itself, or None."""
+def _reference_problem(start, resolve):
+    """Why the rule:NAME references from start cannot stand: a loop, or a chain too deep; else None."""
     path = [start]
-    on_path = {start}
+    pending = [iter(_references(start, resolve))]
     done = set()
-
-    def visit(name):
-        node = resolve(name)
-        for ref in referenced_rules(node) if node is not None else ():
-            if ref in on_path:
-                return path[path.index(ref):] + [ref]
-            if ref in done:
-                continue
+    while pending:
+        ref = next(pending[-1], None)
+        if ref is None:
+            pending.pop()
+            done.add(path.pop())
+        elif ref in path:
+            return f"rule references loop back: {' -> '.join(path[path.index(ref):] + [ref])}"
+        elif ref not in done:
+            if len(path) > MAX_REFERENCE_DEPTH:
+                return f'rule references nest deeper than {MAX_REFERENCE_DEPTH} levels'
             path.append(ref)
-            on_path.add(ref)
-            found = visit(ref)
-            if found:
-                return found
-            on_path.discard(path.pop())
-            done.add(ref)
-        return None
-    return visit(start)
+            pending.append(iter(_references(ref, resolve)))
+    return None
+
+
+def _references(name, resolve):
+    node = resolve(name)
+    return referenced_rules(node) if node is not None else []
+
+
+def _quote(text):
+    """The check string for a message, its start only when it is long."""
+    if len(text) > _QUOTE_LIMIT:
+        return json.dumps(text[:_QUOTE_LIMIT]) + '…'
+    return json.dumps(text)
 
 
 def _suggest(name, known):
@@ -315,26 +364,23 @@ def _rule_problems(name, text, after, defaults, resolve, known_names, referenced
     try:
         tree = parse_check_string(text)
     except CheckStringError as exc:
-        return errors + [f"rule '{name}': invalid check string {json.dumps(text)}: {exc}"]
+        return errors + [f"rule '{name}': invalid check string {_quote(text)}: {exc}"]
     for ref in referenced_rules(tree):
         if ref not in after and ref not in defaults:
             errors.append(
                 f"rule '{name}': 'rule:{ref}' points to no rule (not in the file, not in rules, and Glance has no default for it)"
             )
-    cycle = _find_cycle(name, resolve)
-    if cycle:
-        errors.append(f"rule '{name}': rule references loop back: {' -> '.join(cycle)}")
+    problem = _reference_problem(name, resolve)
+    if problem:
+        errors.append(f"rule '{name}': {problem}")
     return errors
 
 
 def open_rules(plan, requested, defaults=None):
     """Requested rules that this change opens to every authenticated user."""
     resolve = _resolver(plan.after, GLANCE_CURRENT_DEFAULTS if defaults is None else defaults)
-    touched = set(plan.added) | set(plan.updated)
     found = []
-    for name in requested:
-        if name not in touched:
-            continue
+    for name in _touched(plan, requested):
         try:
             tree = parse_check_string(plan.after[name])
         except (CheckStringError, KeyError):
@@ -342,6 +388,28 @@ def open_rules(plan, requested, defaults=None):
         if is_open(tree, resolve):
             found.append(name)
     return found
+
+
+def remote_check_rules(plan, requested):
+    """(rule, 'http' or 'https') for each requested rule this change gives a remote check.
+
+    oslo.policy posts the credentials of every caller to the URL of such a check.
+    """
+    found = []
+    for name in _touched(plan, requested):
+        try:
+            urls = remote_checks(parse_check_string(plan.after[name]))
+        except CheckStringError:
+            continue  # Glance cannot parse it, so never calls the URL; validation reports it
+        if urls:
+            found.append((name, urls[0].split(':', 1)[0]))
+    return found
+
+
+def _touched(plan, requested):
+    """The requested rules this change adds or changes, in request order."""
+    touched = set(plan.added) | set(plan.updated)
+    return [name for name in requested if name in touched]
 
 
 def unparsable_rules(rules, skip=()):

@@ -16,8 +16,8 @@ from ansible.module_utils.common.validation import check_type_dict
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import PolicyError, PolicyFileError
 from ansible_collections.cloudimage.glance.plugins.module_utils._policy.document import (
-    HAS_YAML, detect_format, load_rules, normalize_requested, open_rules, plan_rules, render_rules,
-    rules_for_diff, unparsable_rules, validate_plan,
+    HAS_YAML, detect_format, load_rules, normalize_requested, open_rules, plan_rules, remote_check_rules,
+    render_rules, rules_for_diff, unparsable_rules, validate_plan,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._runner import Workflow
 
@@ -36,8 +36,7 @@ class ImagePolicyWorkflow(Workflow):
         params = context.params
         path = params['path']
         requested = normalize_requested(requested_rules(params['rules']), params['state'])
-        # A symlinked policy file (a shared or templated one) is written through to its target.
-        target = os.path.realpath(path) if os.path.islink(path) else path
+        target = _target(path)
         _check_path(target)
         document = PolicyDocument(path, target, params)
         plan = plan_rules(document.rules, requested, state=params['state'], exclusive=params['exclusive'])
@@ -119,12 +118,30 @@ def check_plan(context, path, plan, requested):
             context.warn(
                 f"rule(s) {', '.join(broken)} of {path} have check strings Glance cannot parse"
                 ' (it denies them to everyone); this task left them as they are')
+    if params['state'] == 'present':
+        check_remote_rules(context, path, plan, requested)
     if params['state'] == 'present' and not params['allow_open_rules']:
         opened = open_rules(plan, requested)
         if opened:
             context.warn(
                 f"rule(s) {', '.join(opened)} let every authenticated user through"
                 ' (set allow_open_rules=true if that is intended)')
+
+
+def check_remote_rules(context, path, plan, requested):
+    """Refuse http: and https: checks (Glance posts every caller's credentials to them) unless forced."""
+    remote = remote_check_rules(plan, requested)
+    if not remote:
+        return
+    if not context.params['force']:
+        name, scheme = remote[0]
+        raise PolicyError(
+            f"rule '{name}' has an {scheme} check: Glance would post the credentials of every caller"
+            f' to that URL each time the rule is checked; {path} was left untouched (force=true writes it anyway)')
+    schemes = ' and '.join(sorted({scheme for dummy, scheme in remote}))
+    context.warn(
+        f"rule(s) {', '.join(name for name, dummy in remote)} of {path} have {schemes} checks: Glance posts"
+        ' the credentials of every caller to their URL each time the rule is checked (written because force=true)')
 
 
 def apply_attributes(context, path, target, changed, diffs):
@@ -154,6 +171,18 @@ def _read(path):
         raise PolicyFileError(f'not UTF-8 text (byte {exc.start})') from None
 
 
+def _target(path):
+    """The file to read and write: a symbolic link (a shared or templated policy file) is
+    written through to the file it points to, which must exist (never created as root
+    wherever a link points)."""
+    if not os.path.islink(path):
+        return path
+    target = os.path.realpath(path)
+    if not os.path.exists(target):
+        raise PolicyError(f'{path} is a symbolic link to {target}, which does not exist; nothing was written')
+    return target
+
+
 def _check_path(path):
     folder = os.path.dirname(path) or '.'
     if not os.path.isdir(folder):
@@ -165,11 +194,18 @@ def _check_path(path):
 
 
 def _backup(path):
-    """Copy ``path`` next to itself under a dot name: oslo.policy skips dot files in ``policy_dirs``."""
+    """Copy ``path`` next to itself under a dot name: oslo.policy skips dot files in ``policy_dirs``.
+
+    The copy is created private (0600) and only then given the file's mode and times, so it
+    is never readable by more users than the file itself, not even while it is written.
+    """
     folder, name = os.path.split(path)
     backup = os.path.join(folder, '.%s.%d.%s~' % (name, os.getpid(), time.strftime('%Y-%m-%d@%H:%M:%S')))
     try:
-        shutil.copy2(path, backup)
+        fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+        with os.fdopen(fd, 'wb') as copy, open(path, 'rb') as original:
+            shutil.copyfileobj(original, copy)
+        shutil.copystat(path, backup)
     except OSError as exc:
         raise PolicyError(f'cannot back up {path} to {backup}: {to_native(exc.strerror or exc)}') from None
     return backup

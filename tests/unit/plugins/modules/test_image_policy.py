@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 
 import pytest
@@ -338,3 +339,108 @@ def test_non_utf8_file_is_reported_with_its_path(capsys, tmp_path, policy):
     assert result['_rc'] == 1
     assert result['msg'].startswith('%s: not UTF-8 text' % policy)
     assert policy.read_bytes() == b'"get_image": "\xff"\n'
+
+
+# -- deep nesting, remote checks, backups, links ---------------------------------------------
+@pytest.mark.parametrize('name, content', [
+    ('policy.json', '{"a": ' + '[' * 100000 + ']' * 100000 + '}'),
+    ('policy.yaml', 'a: ' + '[' * 100000 + ']' * 100000 + '\n'),
+])
+def test_deeply_nested_file_is_one_line_and_force_replaces_it(capsys, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content)
+    result = run(capsys, tmp_path, path=str(path), rules={'add_member': '!'})
+    assert result['_rc'] == 1 and 'exception' not in result
+    assert result['msg'] == (
+        f'{path}: nests deeper than 32 levels (a policy file is one mapping of rule names to check strings);'
+        ' the file was left untouched (force=true replaces its content)')
+    assert path.read_text() == content
+
+    result = run(capsys, tmp_path, path=str(path), rules={'add_member': '!'}, force=True)
+    assert result['_rc'] == 0 and result['changed'] is True and result['restart_required'] is True
+    assert path.read_text().count('add_member') == 1
+
+
+def test_deeply_nested_check_string_is_one_line_even_with_force(capsys, tmp_path, policy):
+    policy.write_text('{}\n')
+    text = '(' * 5000 + 'role:admin' + ')' * 5000
+    for force in (False, True):
+        result = run(capsys, tmp_path, path=str(policy), rules={'add_member': text}, force=force)
+        assert result['_rc'] == 1 and 'exception' not in result
+        assert result['msg'].startswith("rule 'add_member': invalid check string \"((((")
+        assert result['msg'].endswith(f'nests deeper than 32 levels; {policy} was left untouched')
+        assert policy.read_text() == '{}\n'
+
+
+def test_deeply_nested_check_string_in_the_file_is_kept_with_a_warning(capsys, tmp_path, policy):
+    deep = '(' * 5000 + 'role:admin' + ')' * 5000
+    policy.write_text(json.dumps({'get_image': deep}))
+    result = run(capsys, tmp_path, path=str(policy), rules={'add_member': 'role:admin'})
+    assert result['_rc'] == 0 and result['changed'] is True
+    assert any('rule(s) get_image' in warning for warning in result['warnings'])
+
+
+@pytest.mark.parametrize('check', ['http://policy.example/check', 'role:admin or https://policy.example/%(project_id)s'])
+def test_remote_checks_are_refused_unless_force(capsys, tmp_path, policy, check):
+    policy.write_text('{}\n')
+    scheme = 'https' if 'https:' in check else 'http'
+    result = run(capsys, tmp_path, path=str(policy), rules={'add_member': check})
+    assert result['_rc'] == 1
+    assert result['msg'] == (
+        f"rule 'add_member' has an {scheme} check: Glance would post the credentials of every caller"
+        f' to that URL each time the rule is checked; {policy} was left untouched (force=true writes it anyway)')
+    assert policy.read_text() == '{}\n'
+
+    for validate in (True, False):
+        result = run(capsys, tmp_path, path=str(policy), rules={'add_member': check}, validate=validate)
+        assert result['_rc'] == 1 and policy.read_text() == '{}\n'
+
+    result = run(capsys, tmp_path, path=str(policy), rules={'add_member': check}, force=True)
+    assert result['_rc'] == 0 and result['changed'] is True
+    assert result['warnings'] == [
+        f"rule(s) add_member of {policy} have {scheme} checks: Glance posts the credentials of every caller"
+        ' to their URL each time the rule is checked (written because force=true)']
+
+
+@pytest.mark.parametrize('check', ["'a':a", 'True:True', '1:1', "role:admin or 'x':x"])
+def test_open_rule_warning_sees_constant_literal_checks(capsys, tmp_path, policy, check):
+    result = run(capsys, tmp_path, path=str(policy), rules={'add_member': check})
+    assert result['_rc'] == 0
+    assert any('add_member let every authenticated user through' in w for w in result['warnings'])
+
+
+@pytest.mark.parametrize('source_mode', [0o600, 0o640, 0o644])
+def test_backup_is_never_more_readable_than_its_source(capsys, tmp_path, policy, monkeypatch, source_mode):
+    policy.write_text('"get_image": ""\n')
+    policy.chmod(source_mode)
+    first_modes = {}
+    real_copystat = shutil.copystat
+
+    def watching_copystat(source, destination, **kwargs):
+        # the mode the backup was created with, before the source's mode is copied over
+        first_modes.setdefault(os.fsdecode(destination), stat.S_IMODE(os.stat(destination).st_mode))
+        return real_copystat(source, destination, **kwargs)
+
+    monkeypatch.setattr(shutil, 'copystat', watching_copystat)
+    old_umask = os.umask(0o022)
+    try:
+        result = run(capsys, tmp_path, path=str(policy), rules={'add_member': 'role:admin'}, backup=True)
+    finally:
+        os.umask(old_umask)
+    assert result['_rc'] == 0
+    assert first_modes[result['backup_file']] == 0o600
+    assert stat.S_IMODE(os.stat(result['backup_file']).st_mode) == source_mode
+
+
+@pytest.mark.parametrize('state, rules', [('present', {'add_member': 'role:admin'}), ('absent', ['add_member'])])
+def test_dangling_symlink_is_refused(capsys, tmp_path, policy, state, rules):
+    target = tmp_path / 'elsewhere' / 'policy.yaml'
+    policy.symlink_to(target)
+    result = run(capsys, tmp_path, path=str(policy), rules=rules, state=state)
+    assert result['_rc'] == 1
+    assert result['msg'] == f'{policy} is a symbolic link to {target}, which does not exist; nothing was written'
+    assert not target.exists() and not (tmp_path / 'elsewhere').exists()
+    assert policy.is_symlink()
+    (tmp_path / 'elsewhere').mkdir()
+    result = run(capsys, tmp_path, path=str(policy), rules=rules, state=state)
+    assert result['_rc'] == 1 and not target.exists()

@@ -8,10 +8,12 @@ import pytest
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import CheckStringError
 from ansible_collections.cloudimage.glance.plugins.module_utils._policy.check_strings import (
     FALSE,
+    MAX_CHECK_DEPTH,
     TRUE,
     is_open,
     parse_check_string,
     referenced_rules,
+    remote_checks,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._policy.rules import (
     GLANCE_CURRENT_DEFAULTS,
@@ -158,3 +160,59 @@ def test_is_open(text, expected):
 def test_constants():
     assert parse_check_string('') == TRUE
     assert parse_check_string('!') == FALSE
+
+
+@pytest.mark.parametrize('text', [
+    '(' * 2000 + 'role:admin' + ')' * 2000,
+    '( ' * 2000 + 'role:admin' + ' )' * 2000,
+    'not ' * 2000 + 'role:admin',
+])
+def test_deep_nesting_is_refused_in_one_line(text):
+    with pytest.raises(CheckStringError) as exc:
+        parse_check_string(text)
+    assert str(exc.value) == f'nests deeper than {MAX_CHECK_DEPTH} levels'
+
+
+def test_nesting_up_to_the_limit_parses():
+    depth = MAX_CHECK_DEPTH
+    assert parse_check_string('(' * depth + 'role:admin' + ')' * depth) == ('check', 'role', 'admin')
+    assert is_open(parse_check_string('( ' * (depth - 1) + 'not !' + ' )' * (depth - 1)))
+    assert not is_open(parse_check_string('not ' * depth + '!'))
+
+
+# oslo.policy's GenericCheck compares str(ast.literal_eval(kind)) with the match after '%'
+# substitution: a literal kind and a substitution-free match make a constant.
+@pytest.mark.parametrize('text, expected', [
+    ("'a':a", True),
+    ('"a":a', True),
+    ('True:True', True),
+    ('False:False', True),
+    ('None:None', True),
+    ('1:1', True),
+    ('+1:1', True),
+    ('1.50:1.5', True),
+    ("'100%':100%%", True),
+    ("role:admin or 'a':a", True),
+    ("not 'a':b", True),
+    ("'a':b", False),
+    ('True:true', False),
+    ('1:01', False),
+    ("'public':%(visibility)s", False),
+    ("'a':a%(x)s", False),
+    ('a:a', False),  # an attribute of the credentials, not a literal
+    ("'a':a and role:admin", False),
+])
+def test_is_open_sees_constant_literal_checks(text, expected):
+    assert is_open(parse_check_string(text)) is expected
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('role:admin', []),
+    ('http://policy.example/check', ['http://policy.example/check']),
+    ('role:admin or (role:member and https://policy.example/%(project_id)s)',
+     ['https://policy.example/%(project_id)s']),
+    ('not http://x', ['http://x']),
+    ('HTTP://x', []),  # a generic check: oslo.policy registers the lower-case kinds only
+])
+def test_remote_checks(text, expected):
+    assert remote_checks(parse_check_string(text)) == expected

@@ -9,12 +9,16 @@ import pytest
 import yaml
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import PolicyError, PolicyFileError
+from ansible_collections.cloudimage.glance.plugins.module_utils._policy.check_strings import MAX_CHECK_DEPTH
 from ansible_collections.cloudimage.glance.plugins.module_utils._policy.document import (
+    MAX_FILE_DEPTH,
+    MAX_REFERENCE_DEPTH,
     detect_format,
     load_rules,
     normalize_requested,
     open_rules,
     plan_rules,
+    remote_check_rules,
     render_rules,
     rules_for_diff,
     unparsable_rules,
@@ -291,3 +295,67 @@ def test_unparsable_rules():
     rules = {'a': '', 'b': 'role:x or', 'c': 'admin', 'd': 'role:x'}
     assert unparsable_rules(rules) == ['b', 'c']
     assert unparsable_rules(rules, skip={'b': None}) == ['c']
+
+
+# --- depth and remote checks -----------------------------------------------------
+
+@pytest.mark.parametrize('text, fmt', [
+    ('{"a": ' + '[' * 5000 + ']' * 5000 + '}', 'json'),
+    ('{"a": ' + '{"b": ' * 5000 + '""' + '}' * 5000 + '}', 'json'),
+    ('a: ' + '[' * 5000 + ']' * 5000 + '\n', 'yaml'),
+    ('a: ' + '{b: ' * 5000 + 'c' + '}' * 5000 + '\n', 'yaml'),
+    (''.join(' ' * level + f'k{level}:\n' for level in range(3000)), 'yaml'),
+])
+def test_load_refuses_deep_nesting_in_one_line(text, fmt):
+    with pytest.raises(PolicyFileError) as exc:
+        load_rules(text, fmt)
+    assert str(exc.value) == f'nests deeper than {MAX_FILE_DEPTH} levels (a policy file is one mapping of rule names to check strings)'
+
+
+@pytest.mark.parametrize('text, fmt', [
+    ('{"a": "[[[[{{{{", "b": "\\"[[[["}', 'json'),
+    ('a: "[[[[{{{{"\nb: \'[[[[\'\n', 'yaml'),
+])
+def test_brackets_inside_strings_are_no_nesting(text, fmt):
+    assert len(load_rules(text, fmt)) == 2
+
+
+def test_deep_check_string_is_one_short_problem():
+    text = '(' * 3000 + 'role:admin' + ')' * 3000
+    found = problems({}, {'add_image': text})
+    assert len(found) == 1
+    assert found[0].startswith("rule 'add_image': invalid check string \"((((")
+    assert found[0].endswith(f'nests deeper than {MAX_CHECK_DEPTH} levels')
+    assert len(found[0]) < 200
+
+
+def test_long_rule_reference_chain_is_one_problem():
+    chain = {f'h{index}': f'rule:h{index + 1}' for index in range(3000)}
+    chain['h3000'] = 'role:admin'
+    requested = {'add_image': 'rule:h0'}
+    found = problems(chain, requested, allow_unknown_rules=True)
+    assert found == [f"rule 'add_image': rule references nest deeper than {MAX_REFERENCE_DEPTH} levels"]
+    assert open_rules(plan_rules(chain, requested), requested) == []
+
+
+@pytest.mark.parametrize('requested, expected', [
+    ({'add_image': 'role:admin'}, []),
+    ({'add_image': 'http://policy.example/check'}, [('add_image', 'http')]),
+    ({'add_image': 'role:admin or https://policy.example/%(project_id)s', 'get_image': 'http://x'},
+     [('add_image', 'https'), ('get_image', 'http')]),
+    ({'add_image': 'not https://x'}, [('add_image', 'https')]),
+])
+def test_remote_check_rules(requested, expected):
+    assert remote_check_rules(plan_rules({}, requested), requested) == expected
+
+
+def test_remote_check_rules_only_sees_what_the_task_writes():
+    current = {'get_image': 'http://x', 'add_image': 'https://y'}
+    requested = {'add_image': 'https://y', 'delete_image': 'rule:get_image'}
+    assert remote_check_rules(plan_rules(current, requested), requested) == []
+
+
+@pytest.mark.parametrize('text', ["'a':a", 'True:True', '1:1', "role:admin or 'x':x"])
+def test_open_rules_sees_constant_literal_checks(text):
+    requested = {'add_image': text}
+    assert open_rules(plan_rules({}, requested), requested) == ['add_image']
