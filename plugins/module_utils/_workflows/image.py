@@ -23,7 +23,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._runner import W
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_data import DataPlan, ImageData
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_replace import Replacement
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.local_file import check_readable
-from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.lookup import Scope, find_image
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.lookup import Scope, find_image, others_named
 
 
 class ImageWorkflow(Workflow):
@@ -130,6 +130,7 @@ class ImageTask:
     # -- absent ---------------------------------------------------------
     def ensure_absent(self, raw, current, tracker):
         if current is None:
+            self.warn_of_others_named()
             return None
         if current['protected']:
             if self.params.get('protected') is not False:
@@ -147,6 +148,16 @@ class ImageTask:
             if not self.check_mode:
                 self.driver.delete(self.replacement['id'])
         return None
+
+    def warn_of_others_named(self):
+        """Nothing of the owner's to delete by this name: say so when other projects' images have it."""
+        if self.params.get('id') or not self.params.get('name'):
+            return
+        owner = self.owner_id or self.context.session.project_id
+        others = others_named(self.driver, self.params['name'], owner)
+        if others:
+            self.context.warn('project %s has no image named %r, so nothing was deleted; %s was left alone: give '
+                              'owner (or id) to delete another project\'s image' % (owner, self.params['name'], others))
 
     # -- create ---------------------------------------------------------
     def create(self, tracker):

@@ -28,7 +28,7 @@ class ImageTagWorkflow(Workflow):
 
     def run(self, context):
         params = context.params
-        image = require_image(context.driver, Scope.own_then_shared(context.session.project_id), params['image'])
+        image = require_image(context.driver, Scope.owned_by(context.session.project_id), params['image'])
         current = sorted(set(image.get('tags') or []))
         to_add, to_remove = tag_changes(current, params['tags'], params['state'], params['purge'])
         tracker = DifferenceTracker({'tags': current})

@@ -195,6 +195,16 @@ def test_purged_properties_are_checked_exactly(tmp_path):
     assert "theirs is 't' (this task wants it absent)" in str(info.value)
 
 
+def test_absent_by_name_leaves_another_projects_image_and_says_so(tmp_path):
+    server = ImageServiceV2([existing(owner='producer')])
+    context = TaskContext(params(tmp_path, state='absent', filename=None))
+    run_workflow(ImageWorkflow(), context, session_factory=lambda _params: server.session('admins', roles=['admin']))
+    assert IMAGE_ID in server.images and server.writes() == []
+    assert context.warnings == [
+        "project admins has no image named 'ci', so nothing was deleted; image %s of project producer was left alone: "
+        "give owner (or id) to delete another project's image" % IMAGE_ID]
+
+
 # -- an existing image ----------------------------------------------------------------------
 def test_an_existing_image_keeps_its_formats(tmp_path):
     path = qcow2_file(tmp_path)

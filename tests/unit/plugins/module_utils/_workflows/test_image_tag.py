@@ -130,3 +130,13 @@ def test_a_purge_over_the_tag_quota_leaves_the_image_unchanged():
         run(server, options(['x', 'y', 'z', 'w'], purge=True))
     assert 'the image is unchanged' in str(info.value) and info.value.status == 413
     assert server.images['img']['tags'] == ['a', 'b', 'c']
+
+
+def test_an_admin_never_changes_another_projects_image_by_name():
+    # The admin's project has no image 'demo'; project p's is visible to it, but a name does not reach it.
+    server = ImageServiceV2([IMAGE])
+    with pytest.raises(GlanceError) as info:
+        run_workflow(ImageTagWorkflow(), TaskContext(options(['b'], purge=True)),
+                     session_factory=lambda _params: server.session('admins', roles=['admin']))
+    assert str(info.value).startswith("image 'demo' not found; image img of project p is not changed by its name")
+    assert server.images['img']['tags'] == ['a', 'c'] and server.writes() == []
