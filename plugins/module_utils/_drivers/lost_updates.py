@@ -26,7 +26,8 @@ attribute at a time (a key of the document, or one tag):
   sent again, at most ``RESENDS`` times. A stamp that is missing or unreadable
   proves nothing: a conflict (the guard never overwrites what it cannot
   date). A later save of anything else on the image also dates the revert as
-  later: the guard then fails rather than overwrite.
+  later: the guard then fails rather than overwrite. Behind a load balancer
+  the API nodes' clocks must agree (NTP); a skew counts against the window.
 - any other value (another writer's), or the removal of a tag the task kept:
   a **conflict**.
 
@@ -48,7 +49,7 @@ from __future__ import annotations
 import calendar
 import random
 import time
-from email.utils import parsedate_tz, mktime_tz
+from email.utils import mktime_tz, parsedate_tz
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 
@@ -203,8 +204,7 @@ def keep(describe, desired, before, read, resend, log, sleep=time.sleep):
         document = read()
         undone, conflicts = compare(desired, before, document)
         if conflicts:
-            raise conflict(describe, {attribute: (value_of(document, attribute), wanted)
-                                      for attribute, (_now, wanted) in conflicts.items()})
+            raise conflict(describe, conflicts)
         if not undone:
             return document
         if saved_later(log, document):
