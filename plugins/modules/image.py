@@ -39,6 +39,9 @@ options:
     description:
       - Name of the image. Finds the image when O(id) is not given (among the images of
         O(owner), by default the current project), and renames it when O(id) is given.
+      - Another project's image is never changed by name alone (not even by an admin, who
+        sees every image); give O(owner) or O(id). With O(state=absent), a name that only
+        another project's image has deletes nothing and warns, naming that image.
       - Two images with that name is an error that lists their IDs.
       - An image ID given here without O(id) finds that image (as C(openstack.cloud.image)
         allows), which keeps its name.

@@ -35,7 +35,10 @@ options:
   image:
     description:
       - Name or ID of the image. A name is looked up among the images of the current
-        project first, then among the images shared with it (also those not accepted yet).
+        project first, then, for a member's own actions (its O(status), or sharing onward
+        on v1), among the images other projects share with it (also those not accepted
+        yet). Any other project's image is never changed by name (not even by an admin,
+        who sees every image); give its ID.
     type: str
     required: true
   member:

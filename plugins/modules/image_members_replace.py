@@ -36,7 +36,8 @@ options:
   image:
     description:
       - Name or ID of the image. A name is looked up among the images of the current
-        project first.
+        project only. Another project's image is never changed by name (not even by an
+        admin, who sees every image); give its ID.
     type: str
     required: true
   members:

@@ -30,7 +30,9 @@ options:
   image:
     description:
       - Name or ID of the image. A name is looked up among the images of the current
-        project first, then among the other images it can see.
+        project only. Another project's image is never changed by name (not even by an
+        admin, who sees every image); give its ID. A name that only another project's
+        image has fails, naming that image.
     type: str
     required: true
   tags:

@@ -17,10 +17,12 @@ builds a real ``GlanceSession`` over them without connecting anywhere.
 from __future__ import annotations
 
 import copy
+import email.utils
 import hashlib
 import json
 import random
 import threading
+import time
 import uuid
 from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
@@ -35,6 +37,15 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.v2 impo
 ROOT = 'http://glance'
 # Requests that read and change nothing.
 READS = ('get', 'list', 'members', 'import_methods', 'download')
+# Requests that save an image record (and stamp its updated_at).
+IMAGE_WRITES = ('patch', 'add_tag', 'remove_tag', 'upload', 'import', 'deactivate', 'reactivate')
+# The in-memory server's clock starts here (2027-01-15, whole seconds).
+SERVER_EPOCH = 1_800_000_000
+
+
+def server_stamp(seconds):
+    """``updated_at`` as Glance writes it: UTC, whole seconds."""
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(seconds))
 
 
 class Response:
@@ -253,6 +264,9 @@ class ImageServiceV2:
     ``stored_data``: what it keeps of any upload (None: what it was sent).
     ``imported``: the bytes a web-download import fetches.
 
+    ``now`` is the server's clock (seconds since the epoch; tests move it):
+    every answer carries it as ``Date``, every image write as ``updated_at``.
+
     ``before(kind, hook)`` runs ``hook(request)`` ahead of the service's own
     handling of each request of that kind; a hook may answer instead (return a
     Response), raise what the HTTP client would raise, or return None to let
@@ -273,6 +287,7 @@ class ImageServiceV2:
         self.import_method_names = list(import_methods)
         self.member_quota = member_quota
         self.tag_quota = tag_quota
+        self.now = SERVER_EPOCH
         self.calls = []
         self.uploads = []
         self.hooks = {}
@@ -330,11 +345,16 @@ class ImageServiceV2:
             caller.calls.append(call)
             if request.kind == 'upload':
                 self.uploads.append(request.data)
+            answer = None
             for hook in self.hooks.get(request.kind, []):
                 answer = hook(request)
                 if answer is not None:
-                    return answer
-            return self.handle(request)
+                    break
+            answer = answer if answer is not None else self.handle(request)
+            if request.kind in IMAGE_WRITES and answer.status_code < 300 and request.image_id in self.images:
+                self.images[request.image_id]['updated_at'] = server_stamp(self.now)
+            answer.headers = dict(answer.headers, Date=email.utils.formatdate(self.now, usegmt=True))
+            return answer
 
     def handle(self, request):
         """The service's own answer to ``request``."""
@@ -382,7 +402,8 @@ class ImageServiceV2:
         image = dict(body, id=image_id, status='queued', visibility=body.get('visibility', 'shared'),
                      protected=bool(body.get('protected', False)), tags=sorted(body.get('tags') or []),
                      owner=body.get('owner', request.caller.project_id), checksum=None, os_hash_algo=None,
-                     os_hash_value=None, size=None)
+                     os_hash_value=None, size=None, created_at=server_stamp(self.now),
+                     updated_at=server_stamp(self.now))
         if self.hides:
             image['os_hidden'] = bool(body.get('os_hidden', False))
         self.images[image_id] = image

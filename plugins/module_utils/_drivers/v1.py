@@ -219,7 +219,11 @@ class ImageDriverV1(ImageDriver):
         return {'md5'}
 
     def find_by_name(self, name, owner=None, include_shared_pending=False):
-        return [image for image in self.list([('name', name)]) if not owner or image.get('owner') == owner]
+        query = [('name', name)]
+        if owner:
+            # Without it, Pike lists an admin no other project's private image (a second one would be made).
+            query.append(('is_public', 'None'))
+        return [image for image in self.list(query) if not owner or image.get('owner') == owner]
 
     def create(self, fields, properties=None, tags=()):
         """Create the record; ``fields`` carries the new image's ``id``, which makes the POST safe to repeat."""

@@ -6,13 +6,12 @@
 from __future__ import annotations
 
 import json
-import time
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._connection.transport import Pages, error_from_response
 from ansible_collections.cloudimage.glance.plugins.module_utils._drivers import lost_updates
 from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.base import ANY, Capabilities, ImageDriver
-from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.lost_updates import WantedState
+from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.lost_updates import ABSENT, Desired, Write
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.filters import query_text
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import (
@@ -56,8 +55,7 @@ class ImageDriverV2(ImageDriver):
 
     # -- decoding and input checks ---------------------------------------
     def normalize(self, raw):
-        properties = {key: value for key, value in raw.items()
-                      if key not in BASE_KEYS and not key.startswith(RESERVED_PREFIX)}
+        properties = {key: raw[key] for key in custom_property_keys(raw)}
         image = {key: raw.get(key) for key in NORMALIZED_KEYS if key in raw}
         image.update(
             hidden=bool(raw.get('os_hidden', False)),
@@ -165,23 +163,24 @@ class ImageDriverV2(ImageDriver):
         """One json-patch for attributes and properties, then one call per tag.
 
         Tags go one call each, so a request never names a tag the task was not
-        asked to change. With ``keep``, what concurrent writers undid is sent
-        again (see ``lost_updates``); the answer is then the image read back.
+        asked to change. With ``keep``, the lost-update guard checks the whole
+        desired state afterwards (see ``lost_updates``); the answer is then the
+        image read back.
         """
         values = {KEYS.get(key, key): value for key, value in changes.fields.items()}
         values.update(changes.set_properties)
-        wanted = WantedState(values, changes.removed_properties, changes.tags_added, changes.tags_removed)
-        started = time.monotonic()
-        raw = self._send(raw, wanted)
+        log = lost_updates.WriteLog()
+        written = self._send(raw, Write(values, changes.removed_properties, changes.tags_added, changes.tags_removed),
+                             log)
         if not keep:
-            return raw
-        return lost_updates.keep(describe(raw), wanted, lambda: self.reread(raw['id']), self._send,
-                                 time.monotonic() - started)
+            return written
+        return lost_updates.keep(describe(raw), desired_state(changes), raw, lambda: self.reread(raw['id']),
+                                 lambda document, undone: self._send(document, Write.of(undone), log), log)
 
-    def _send(self, raw, wanted):
-        if wanted.values or wanted.removed:
-            raw = self._patch(raw['id'], patch_operations(raw, wanted.values, sorted(wanted.removed)))
-        self._send_tags(raw['id'], wanted)
+    def _send(self, raw, write, log):
+        if write.values or write.removed:
+            raw = self._patch(raw['id'], patch_operations(raw, write.values, write.removed), log)
+        self._send_tags(raw['id'], write, log)
         return raw
 
     def _while_image_exists(self, image_id, send):
@@ -193,11 +192,11 @@ class ImageDriverV2(ImageDriver):
                 if exc.status != 404 or attempt == NOT_FOUND_ATTEMPTS or self.get(image_id) is None:
                     raise
 
-    def _patch(self, image_id, operations):
+    def _patch(self, image_id, operations, log):
         headers = {'Content-Type': PATCH_MEDIA_TYPE}
-        response = self._while_image_exists(image_id, lambda: self.http.request(
+        response = self._while_image_exists(image_id, lambda: log.timed(lambda: self.http.request(
             'PATCH', _path(image_id), 'modify_image', 'image %s' % image_id,
-            data=json.dumps(operations), headers=headers, tolerate=(409,)))
+            data=json.dumps(operations), headers=headers, tolerate=(409,))))
         if response.status_code != 409:
             return response.json()
         # A repeated patch conflicts when its first attempt already removed a key.
@@ -206,31 +205,36 @@ class ImageDriverV2(ImageDriver):
             raise error_from_response(response, 'modify_image', 'image %s' % image_id)
         return current
 
-    def _send_tags(self, image_id, wanted):
-        """Remove, then add tags one call each; a tag limit refusal takes back the tags this call added.
+    def _send_tags(self, image_id, write, log):
+        """Remove, then add tags one call each (so a purge within the tag quota fits).
 
         One at a time: Glance saves an image's whole tag list on each call, so
-        parallel calls on one image can undo each other.
+        parallel calls on one image can undo each other. A tag quota refusal
+        puts the tags back as they were: the image is left unchanged.
         """
-        for tag in sorted(wanted.tags_removed):
-            self._remove_tag(image_id, tag)
-        added = []
-        for tag in sorted(wanted.tags_added):
-            try:
-                self._while_image_exists(image_id, lambda: self.http.request(
-                    'PUT', _path(image_id, 'tags', tag), 'modify_image', 'image %s tag %s' % (image_id, tag), ok=(204,)))
-            except GlanceError as exc:
-                if exc.status != 413:
-                    raise
-                for undo in added:
-                    self._remove_tag(image_id, undo)
-                raise exc.reworded('the server allows no more tags on image %s (image_tag_quota); the %d tag(s) '
-                                   'added before it refused were removed again' % (image_id, len(added))) from exc
-            added.append(tag)
+        removed, added = [], []
+        try:
+            for tag in write.tags_removed:
+                self._tag_call('DELETE', image_id, tag, log)
+                removed.append(tag)
+            for tag in write.tags_added:
+                self._tag_call('PUT', image_id, tag, log)
+                added.append(tag)
+        except GlanceError as exc:
+            if exc.status != 413:
+                raise
+            for tag in added:
+                self._tag_call('DELETE', image_id, tag, log)
+            for tag in removed:
+                self._tag_call('PUT', image_id, tag, log)
+            raise exc.reworded('the server allows no more tags on image %s (image_tag_quota); its tags were put back '
+                               'as they were: the image is unchanged' % image_id) from exc
 
-    def _remove_tag(self, image_id, tag):
-        self.http.request('DELETE', _path(image_id, 'tags', tag), 'modify_image',
-                          'image %s tag %s' % (image_id, tag), ok=(204,), tolerate=(404,))
+    def _tag_call(self, method, image_id, tag, log):
+        """Add (PUT) or remove (DELETE) one tag; removing a tag already gone is no error."""
+        self._while_image_exists(image_id, lambda: log.timed(lambda: self.http.request(
+            method, _path(image_id, 'tags', tag), 'modify_image', 'image %s tag %s' % (image_id, tag), ok=(204,),
+            tolerate=(404,) if method == 'DELETE' else ())))
 
     def upload(self, image_id, body, size):
         # The body knows its length (len()), so the client sends Content-Length itself.
@@ -316,6 +320,24 @@ def normalize_member(member):
         'created_at': member.get('created_at'),
         'updated_at': member.get('updated_at'),
     }
+
+
+def desired_state(changes):
+    """The lost-update guard's view of what a ``RecordChanges`` wants the image document to show."""
+    target = changes.target
+    values = {KEYS.get(key, key): value for key, value in dict(target.fields, **changes.fields).items()}
+    values.update(target.properties)
+    values.update(changes.set_properties)
+    values.update((key, ABSENT) for key in changes.removed_properties)
+    tags = {tag: True for tag in target.tags | set(changes.tags_added)}
+    tags.update((tag, False) for tag in target.absent_tags | set(changes.tags_removed))
+    return Desired(values, tags, exact_tags=target.purge_tags,
+                   property_keys=custom_property_keys if target.purge_properties else None)
+
+
+def custom_property_keys(document):
+    """The keys of a v2 image document that are custom properties (as ``normalize`` keeps them)."""
+    return [key for key in document if key not in BASE_KEYS and not key.startswith(RESERVED_PREFIX)]
 
 
 def _pointer(key):

@@ -174,16 +174,36 @@ class RecordChanges:
     names to remove; ``tags_added`` / ``tags_removed``: tags.
     """
 
-    def __init__(self, fields=None, set_properties=None, removed_properties=(), tags_added=(), tags_removed=()):
+    def __init__(self, fields=None, set_properties=None, removed_properties=(), tags_added=(), tags_removed=(),
+                 target=None):
         self.fields = dict(fields or {})
         self.set_properties = dict(set_properties or {})
         self.removed_properties = sorted(removed_properties)
         self.tags_added = sorted(tags_added)
         self.tags_removed = sorted(tags_removed)
+        self.target = target or RecordTarget()
 
     def __bool__(self):
         return bool(self.fields or self.set_properties or self.removed_properties or self.tags_added
                     or self.tags_removed)
+
+
+class RecordTarget:
+    """The whole state a task wants an image record in, beyond what it changes (checked after writing).
+
+    ``fields`` and ``properties`` (strings): values the record must show;
+    ``purge_properties``: no other custom property; ``tags`` / ``absent_tags``:
+    tags that must be there / not there; ``purge_tags``: no other tag.
+    """
+
+    def __init__(self, fields=None, properties=None, purge_properties=False, tags=(), absent_tags=(),
+                 purge_tags=False):
+        self.fields = dict(fields or {})
+        self.properties = dict(properties or {})
+        self.purge_properties = purge_properties
+        self.tags = set(tags)
+        self.absent_tags = set(absent_tags)
+        self.purge_tags = purge_tags
 
 
 def tag_changes(current, tags, state, purge):

@@ -16,14 +16,14 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._records.checksu
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.difference import DifferenceTracker
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import (
-    MANAGED_FIELDS, RecordChanges, describe, field_changes, looks_like_uuid, managed_state, property_changes,
-    replaced_id, tag_target, validate_name, validate_properties, validate_tags,
+    MANAGED_FIELDS, RecordChanges, RecordTarget, describe, field_changes, looks_like_uuid, managed_state,
+    property_changes, replaced_id, tag_target, validate_name, validate_properties, validate_tags,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._runner import Workflow
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_data import DataPlan, ImageData
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_replace import Replacement
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.local_file import check_readable
-from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.lookup import Scope, find_image
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.lookup import Scope, find_image, others_named
 
 
 class ImageWorkflow(Workflow):
@@ -130,6 +130,7 @@ class ImageTask:
     # -- absent ---------------------------------------------------------
     def ensure_absent(self, raw, current, tracker):
         if current is None:
+            self.warn_of_others_named()
             return None
         if current['protected']:
             if self.params.get('protected') is not False:
@@ -147,6 +148,16 @@ class ImageTask:
             if not self.check_mode:
                 self.driver.delete(self.replacement['id'])
         return None
+
+    def warn_of_others_named(self):
+        """Nothing of the owner's to delete by this name: say so when other projects' images have it."""
+        if self.params.get('id') or not self.params.get('name'):
+            return
+        owner = self.owner_id or self.context.session.project_id
+        others = others_named(self.driver, self.params['name'], owner)
+        if others:
+            self.context.warn('project %s has no image named %r, so nothing was deleted; %s was left alone: give '
+                              'owner (or id) to delete another project\'s image' % (owner, self.params['name'], others))
 
     # -- create ---------------------------------------------------------
     def create(self, tracker):
@@ -215,12 +226,16 @@ class ImageTask:
             tracker.set_after(self.state_of(final))
         return final
 
-    def changes_for(self, current):
-        """(fields, properties to set, property names to remove, the tag list to end with or None)."""
-        fields = field_changes(current, self.desired_fields())
+    def wanted_fields(self, current):
+        fields = self.desired_fields()
         if not self.params.get('id') and fields.get('name') == current['id']:
             # The image was found by its ID given as name: that is no new name.
             del fields['name']
+        return fields
+
+    def changes_for(self, current):
+        """(fields, properties to set, property names to remove, the tag list to end with or None)."""
+        fields = field_changes(current, self.wanted_fields(current))
         properties = self.params.get('properties')
         to_set, to_remove = ({}, []) if properties is None else property_changes(
             current['properties'], properties, self.params['purge_properties'])
@@ -244,8 +259,17 @@ class ImageTask:
             return raw
         target = current['tags'] if tags is None else tags
         changes = RecordChanges(fields, to_set, to_remove, tags_added=set(target) - set(current['tags']),
-                                tags_removed=set(current['tags']) - set(target))
+                                tags_removed=set(current['tags']) - set(target), target=self.record_target(current, hold_back))
         return self.driver.update(raw, changes, keep=True)
+
+    def record_target(self, current, hold_back=()):
+        """The whole record the task wants (the options it gives), for the lost-update guard."""
+        fields = {key: value for key, value in self.wanted_fields(current).items() if key not in hold_back}
+        properties, tags = self.params.get('properties'), self.params.get('tags')
+        return RecordTarget(
+            fields, {} if properties is None else property_changes({}, properties, False)[0],
+            purge_properties=properties is not None and self.params['purge_properties'],
+            tags=tags or (), purge_tags=tags is not None and self.params['purge_tags'])
 
     def set_fields(self, raw, fields):
         return self.driver.update(raw, RecordChanges(fields))

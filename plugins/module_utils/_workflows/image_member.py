@@ -46,7 +46,7 @@ class ImageMemberWorkflow(Workflow):
         if params.get('status') is not None:
             status_drivers[member_id] = status_session(session, member_id, member_session).driver
 
-        image = require_image(context.driver, Scope.own_then_shared(session.project_id), params['image'])
+        image = require_image(context.driver, Scope.own_then_shared_with(session.project_id), params['image'])
         if not context.driver.has_members(image):
             if params['state'] == 'present':
                 check_members_allowed(context.driver, image)

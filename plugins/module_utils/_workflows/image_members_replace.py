@@ -46,7 +46,7 @@ class ImageMembersReplaceWorkflow(Workflow):
     def run(self, context):
         session = context.session
         desired, status_drivers = self.desired_members(context)
-        image = require_image(context.driver, Scope.own_then_shared(session.project_id), context.params['image'])
+        image = require_image(context.driver, Scope.owned_by(session.project_id), context.params['image'])
         if not context.driver.has_members(image):
             if desired:
                 check_members_allowed(context.driver, image)

@@ -9,7 +9,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.base im
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.difference import DifferenceTracker
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import (
-    RecordChanges, tag_changes, validate_tags,
+    RecordChanges, RecordTarget, tag_changes, validate_tags,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._runner import Workflow
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.lookup import Scope, require_image
@@ -28,7 +28,7 @@ class ImageTagWorkflow(Workflow):
 
     def run(self, context):
         params = context.params
-        image = require_image(context.driver, Scope.own_then_shared(context.session.project_id), params['image'])
+        image = require_image(context.driver, Scope.owned_by(context.session.project_id), params['image'])
         current = sorted(set(image.get('tags') or []))
         to_add, to_remove = tag_changes(current, params['tags'], params['state'], params['purge'])
         tracker = DifferenceTracker({'tags': current})
@@ -38,7 +38,14 @@ class ImageTagWorkflow(Workflow):
             tracker.record('add tag %s' % tag)
         final = sorted((set(current) - set(to_remove)) | set(to_add))
         if (to_add or to_remove) and not context.check_mode:
-            changes = RecordChanges(tags_added=to_add, tags_removed=to_remove)
+            changes = RecordChanges(tags_added=to_add, tags_removed=to_remove, target=tag_target_of(params))
             final = sorted(set(context.driver.update(image, changes, keep=True).get('tags') or []))
         tracker.set_after({'tags': final})
         return tracker.result(tags=final, added=to_add, removed=to_remove, image_id=image['id'])
+
+
+def tag_target_of(params):
+    """What the image's tags must show after the task: the lost-update guard checks all of it."""
+    if params['state'] == 'absent':
+        return RecordTarget(absent_tags=params['tags'])
+    return RecordTarget(tags=params['tags'], purge_tags=params['purge'])

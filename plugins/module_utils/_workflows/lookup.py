@@ -18,12 +18,19 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._records.image i
 class Scope:
     """Where a name is looked for: the images of ``owner`` (None: every image the listing shows),
     with ``include_shared_pending`` also those shared with the caller and not accepted yet;
-    when nothing is found there, in ``fallback``."""
+    with ``member`` (a project ID) only images of other projects that have it as a member;
+    when nothing is found there, in ``fallback``.
 
-    def __init__(self, owner=None, include_shared_pending=False, fallback=None):
+    The one rule for names: a name is looked up among the caller's own images, or
+    the owner's when the task names one; another project's image is never changed
+    by name alone. Member-side actions look among the images shared with the caller.
+    """
+
+    def __init__(self, owner=None, include_shared_pending=False, fallback=None, member=None):
         self.owner = owner
         self.include_shared_pending = include_shared_pending
         self.fallback = fallback
+        self.member = member
 
     @classmethod
     def owned_by(cls, project_id):
@@ -31,12 +38,13 @@ class Scope:
 
     @classmethod
     def visible(cls):
+        """Every image the caller can see (read-only look-ups)."""
         return cls()
 
     @classmethod
-    def own_then_shared(cls, project_id):
-        """The caller's own images first, then every image it can see, also shared ones not accepted yet."""
-        return cls(owner=project_id, fallback=cls(include_shared_pending=True))
+    def own_then_shared_with(cls, project_id):
+        """The caller's own images, then those other projects share with it (member-side actions)."""
+        return cls(owner=project_id, fallback=cls(include_shared_pending=True, member=project_id))
 
 
 class Found:
@@ -62,6 +70,8 @@ def find_image(driver, scope, name=None, image_id=None):
             return Found(found)
     while scope is not None:
         matches = driver.find_by_name(name, owner=scope.owner, include_shared_pending=scope.include_shared_pending)
+        if scope.member is not None:
+            matches = [image for image in matches if shared_with(driver, image, scope.member)]
         images, in_progress = settle_replacements(matches)
         if len(images) > 1:
             raise GlanceError('%d images are named %r (IDs: %s); give the image ID instead'
@@ -73,9 +83,38 @@ def find_image(driver, scope, name=None, image_id=None):
     return Found()
 
 
+def shared_with(driver, raw, project_id):
+    """Whether another project's image has ``project_id`` as a member (an admin's listing shows every image)."""
+    image = driver.normalize(raw)
+    if image.get('owner') == project_id or image.get('visibility') in ('public', 'community'):
+        return False
+    try:
+        return any(member['member_id'] == project_id for member in driver.members(image['id']))
+    except GlanceError as exc:
+        if exc.status in (403, 404):
+            return False
+        raise
+
+
 def require_image(driver, scope, reference):
-    """The image named or identified by ``reference``, which must exist."""
+    """The image named or identified by ``reference``, which must exist in ``scope``."""
     image = find_image(driver, scope, name=reference).image
     if image is None:
-        raise GlanceError('image %r not found' % reference)
+        raise GlanceError('image %r not found%s' % (reference, elsewhere(driver, reference)))
     return image
+
+
+def elsewhere(driver, name):
+    """'', else the end of a not-found message naming other projects' images of that name, which it never changes."""
+    others = others_named(driver, name)
+    if not others:
+        return ''
+    return ('; %s is not changed by its name: a name means an image of the project the task runs as (or of its '
+            'owner option); give the ID to act on another project\'s image' % others)
+
+
+def others_named(driver, name, owner=None):
+    """'image <id> of project <owner>, ...' for the images named ``name`` the caller sees besides ``owner``'s."""
+    images = [driver.normalize(raw) for raw in driver.find_by_name(name)]
+    return ', '.join('image %s of project %s' % (image['id'], image.get('owner')) for image in images
+                     if owner is None or image.get('owner') != owner)

@@ -17,16 +17,16 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.v1 impo
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import NORMALIZED_KEYS, RecordChanges
-from ansible_collections.cloudimage.glance.tests.unit.replay import RecordedSession, load
+from ansible_collections.cloudimage.glance.tests.unit.replay import RecordedSession, load, reused
 
 PIKE = 'pike-v1'
 DATA = b'recorded image data\n'
 IDS = load(PIKE)['ids']
 
 
-def recorded(keys, lost=(), attempts=1):
+def recorded(keys, lost=(), attempts=1, extra=()):
     """(the recorded session, a real ImageDriverV1 over it); ``attempts`` > 1 retries without pausing."""
-    session = RecordedSession(PIKE, keys=keys, lost=lost)
+    session = RecordedSession(PIKE, keys=keys, lost=lost, extra=extra)
     http = Http(session, session.root, policy=RetryPolicy(attempts=attempts), sleep=lambda _seconds: None)
     return session, ImageDriverV1(http)
 
@@ -121,11 +121,22 @@ def test_list_pages_by_marker_until_a_page_is_empty():
     ]
 
 
-@pytest.mark.parametrize('owner, found', [(None, 2), (IDS['owner project'], 2), (IDS['member project'], 0)])
-def test_find_by_name_compares_the_owner_here(owner, found):
+def test_find_by_name_without_owner_lists_as_the_server_does_by_default():
     session, driver = recorded(['list_by_name', 'list_by_name_after'])
+    assert len(driver.find_by_name(IDS['name'])) == 2
+    assert all(('is_public', 'None') not in sent.params for sent in session.sent)
+
+
+@pytest.mark.parametrize('owner, found', [(IDS['owner project'], 2), (IDS['member project'], 0)])
+def test_find_by_name_with_owner_lists_private_images_too_and_compares_the_owner_here(owner, found):
+    # Pike lists an admin another project's private images only with is_public=None.
+    query = [('name', IDS['name']), ('is_public', 'None'), ('limit', '200')]
+    extra = [reused(PIKE, 'list_by_name', 'list_all_by_name', 'GET', '/v1/images/detail', query),
+             reused(PIKE, 'list_by_name_after', 'list_all_by_name_after', 'GET', '/v1/images/detail',
+                    query + [('marker', IDS['image'])])]
+    session, driver = recorded([], extra=extra)
     assert len(driver.find_by_name(IDS['name'], owner=owner)) == found
-    assert all(('owner', owner) not in sent.params for sent in session.sent)
+    assert all(('owner', owner) not in sent.params and ('is_public', 'None') in sent.params for sent in session.sent)
 
 
 def create_fields(name=None):

@@ -249,8 +249,19 @@ def test_tags_over_the_limit_are_taken_back():
     with pytest.raises(GlanceError) as info:
         server.driver().update(dict(CURRENT_RAW, tags=[]), RecordChanges(tags_added=['a', 'b', 'c', 'd']))
     assert server.images['i1']['tags'] == []
-    assert 'the 3 tag(s) added before it refused were removed again' in str(info.value)
+    assert 'its tags were put back as they were: the image is unchanged' in str(info.value)
     assert info.value.status == 413
+
+
+def test_a_purge_over_the_tag_limit_leaves_the_tags_as_they_were():
+    # The old tags go first (so a purge within the limit fits); a refusal must not leave the image without them.
+    server = ImageServiceV2([dict(CURRENT_RAW, tags=['x', 'y', 'z'])], project_id='p1', tag_quota=3)
+    with pytest.raises(GlanceError) as info:
+        server.driver().update(dict(CURRENT_RAW, tags=['x', 'y', 'z']),
+                               RecordChanges(tags_added=['a', 'b', 'c', 'd'], tags_removed=['x', 'y']))
+    assert server.images['i1']['tags'] == ['x', 'y', 'z']
+    assert str(info.value).startswith('the server allows no more tags on image i1 (image_tag_quota); its tags were '
+                                      'put back as they were: the image is unchanged (HTTP 413')
 
 
 # -- what v2 lacks is refused before any request --------------------------------------------------

@@ -165,6 +165,46 @@ def test_update_undone_by_a_concurrent_save_is_sent_again(tmp_path):
     assert all(op['path'] != '/tags' for kind, ops in server.calls if kind == 'patch' for op in ops)
 
 
+def test_another_value_saved_meanwhile_fails_the_task_and_stays(tmp_path):
+    # colour: red here, blue in a parallel task whose patch saved after ours.
+    image = dict(queued(status='active', checksum=hashlib.md5(DATA).hexdigest()), colour='green')
+    server = ImageServiceV2([image])
+
+    def their_patch(request):
+        answer = server.handle(request)
+        server.images[IMAGE_ID]['colour'] = 'blue'
+        return answer
+    server.before('patch', their_patch)
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path, filename=None, properties={'colour': 'red'}))
+    assert "while this task wrote it: colour is 'blue' (this task set 'red')" in str(info.value)
+    assert server.images[IMAGE_ID]['colour'] == 'blue' and server.kinds().count('patch') == 1
+
+
+def test_purged_properties_are_checked_exactly(tmp_path):
+    image = dict(queued(status='active', checksum=hashlib.md5(DATA).hexdigest()), old='o')
+    server = ImageServiceV2([image])
+
+    def their_patch(request):
+        answer = server.handle(request)
+        server.images[IMAGE_ID]['theirs'] = 't'
+        return answer
+    server.before('patch', their_patch)
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path, filename=None, properties={'ours': 'o'}, purge_properties=True))
+    assert "theirs is 't' (this task wants it absent)" in str(info.value)
+
+
+def test_absent_by_name_leaves_another_projects_image_and_says_so(tmp_path):
+    server = ImageServiceV2([existing(owner='producer')])
+    context = TaskContext(params(tmp_path, state='absent', filename=None))
+    run_workflow(ImageWorkflow(), context, session_factory=lambda _params: server.session('admins', roles=['admin']))
+    assert IMAGE_ID in server.images and server.writes() == []
+    assert context.warnings == [
+        "project admins has no image named 'ci', so nothing was deleted; image %s of project producer was left alone: "
+        "give owner (or id) to delete another project's image" % IMAGE_ID]
+
+
 # -- an existing image ----------------------------------------------------------------------
 def test_an_existing_image_keeps_its_formats(tmp_path):
     path = qcow2_file(tmp_path)

@@ -57,10 +57,21 @@ def test_a_replacement_in_progress_comes_with_its_image():
 
 def test_own_images_first_then_those_shared_with_the_caller():
     server = ImageServiceV2([image(ID_1, 'ci', owner='q', visibility='shared')])
-    assert find_image(server.driver(), Scope.own_then_shared('p'), name='ci').image['id'] == ID_1
+    server.add_members(ID_1, ['p'])
+    assert find_image(server.driver(), Scope.own_then_shared_with('p'), name='ci').image['id'] == ID_1
     assert [query for kind, query in server.calls if kind == 'list'][-2:] == [
         [('name', 'ci'), ('visibility', 'all'), ('member_status', 'all')],
         [('name', 'ci'), ('visibility', 'all'), ('member_status', 'all'), ('os_hidden', 'true')]]
+
+
+def test_an_admin_finds_by_name_only_images_shared_with_it():
+    # An admin's listing shows every project's images: a name must not reach them.
+    server = ImageServiceV2([image(ID_1, 'ci', owner='q', visibility='shared'),
+                             image(ID_2, 'ci', owner='r', visibility='public')])
+    admin = server.driver('admins', admin=True)
+    assert find_image(admin, Scope.own_then_shared_with('admins'), name='ci').image is None
+    server.add_members(ID_1, ['admins'])
+    assert find_image(admin, Scope.own_then_shared_with('admins'), name='ci').image['id'] == ID_1
 
 
 def test_require_image():
@@ -73,7 +84,17 @@ def test_require_image():
 
 def test_own_image_wins_over_one_shared_with_the_caller_under_the_same_name():
     server = ImageServiceV2([image(ID_1, 'ci', owner='q', visibility='shared'), image(ID_2, 'ci', owner='p')])
-    assert require_image(server.driver(), Scope.own_then_shared('p'), 'ci')['id'] == ID_2
+    server.add_members(ID_1, ['p'])
+    assert require_image(server.driver(), Scope.own_then_shared_with('p'), 'ci')['id'] == ID_2
     with pytest.raises(GlanceError) as info:
-        require_image(server.driver(), Scope.own_then_shared('p'), 'nowhere')
+        require_image(server.driver(), Scope.own_then_shared_with('p'), 'nowhere')
     assert str(info.value) == "image 'nowhere' not found"
+
+
+def test_another_projects_image_is_named_but_never_found_by_name():
+    server = ImageServiceV2([image(ID_1, 'ubuntu', owner='producer')])
+    with pytest.raises(GlanceError) as info:
+        require_image(server.driver('admins', admin=True), Scope.owned_by('admins'), 'ubuntu')
+    assert str(info.value) == ("image 'ubuntu' not found; image %s of project producer is not changed by its name: "
+                               "a name means an image of the project the task runs as (or of its owner option); "
+                               "give the ID to act on another project's image" % ID_1)
