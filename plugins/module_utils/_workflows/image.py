@@ -61,7 +61,8 @@ def validate_options(params):
     for option in ('min_disk', 'min_ram'):
         if params.get(option) is not None and params[option] < 0:
             raise GlanceError('%s must be 0 or more, got %s' % (option, params[option]))
-    if params.get('id') and params['state'] != 'absent' and not looks_like_uuid(params['id']):
+    # In every state: an ID travels in the request path (id '..' would read GET /v2/ and report the image gone).
+    if params.get('id') and not looks_like_uuid(params['id']):
         raise GlanceError('id %r is not a UUID (Glance image IDs are UUIDs)' % params['id'])
     validate_name(params.get('name'))
     validate_tags(params.get('tags'))

@@ -76,6 +76,13 @@ def test_v1_has_what_plain_image_tasks_ask(tmp_path, options):
 @pytest.mark.parametrize('options, text', [
     (dict(min_ram=-1), 'min_ram must be 0 or more, got -1'),
     (dict(id='not-a-uuid'), "id 'not-a-uuid' is not a UUID (Glance image IDs are UUIDs)"),
+    (dict(id='..', state='absent', filename=None), "id '..' is not a UUID (Glance image IDs are UUIDs)"),
+    (dict(id='not-a-uuid', state='absent', filename=None), "id 'not-a-uuid' is not a UUID (Glance image IDs are UUIDs)"),
+    (dict(tags=['.']), "tag '.' cannot be sent: a tag travels in the request path, where '.' is a dot segment that "
+                       "HTTP clients drop"),
+    (dict(properties={'ci_gone': None}), 'properties.ci_gone is null; give a value (quote it to store an empty '
+                                         'string), or leave the key out with purge_properties: true to remove the '
+                                         'property'),
     (dict(checksum='crc32:abcd'), "checksum algorithm 'crc32' is not supported (use md5, sha256, sha512)"),
     (dict(tags=['a/b']), "tag 'a/b' contains a slash, which Glance cannot take in a tag"),
     (dict(properties={'os_hidden': True}), "property 'os_hidden' is an image attribute: set it with the hidden option"),
