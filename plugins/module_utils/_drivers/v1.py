@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.base import Capabilities, ImageDriver, request_path
+from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.base import (
+    Capabilities, ImageDriver, request_path,
+)
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.filters import PROPERTY_FILTER_PREFIXES, query_text
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import NORMALIZED_KEYS, complete
