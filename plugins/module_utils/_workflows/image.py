@@ -138,16 +138,31 @@ class ImageTask:
                                   'to unprotect and delete it' % describe(current))
             tracker.record('unprotect', protected=False)
             if not self.check_mode:
-                self.set_fields(raw, {'protected': False})
+                raw = self.set_fields(raw, {'protected': False})
         tracker.record('delete')
         tracker.set_after({})
         if not self.check_mode:
-            self.driver.delete(current['id'])
+            self.delete_or_protect_again(raw, current)
         if self.replacement is not None:
             tracker.record('delete the unfinished replacement %s' % self.replacement['id'])
             if not self.check_mode:
                 self.driver.delete(self.replacement['id'])
         return None
+
+    def delete_or_protect_again(self, raw, current):
+        """Delete; when the delete fails, an image unprotected for it is protected again."""
+        try:
+            self.driver.delete(current['id'])
+        except GlanceError as exc:
+            if not current['protected']:
+                raise
+            try:
+                self.set_fields(raw, {'protected': True})
+            except GlanceError as again:
+                raise exc.reworded('%s could not be deleted, and protecting it again failed too (%s); it is left '
+                                   'unprotected: %s' % (describe(current), again, exc.message)) from exc
+            raise exc.reworded('%s could not be deleted and is protected again: %s'
+                               % (describe(current), exc.message)) from exc
 
     # -- create ---------------------------------------------------------
     def create(self, tracker):

@@ -117,6 +117,10 @@ class ImageData:
                               % describe(current))
         if not self.filename:
             raise GlanceError('replacing the data of %s needs filename' % describe(current))
+        if params.get('id'):
+            raise GlanceError('the data of %s differs, and replacing it makes a new image with a new ID, which id %s '
+                              'would not find on the next run (Glance never reuses an ID); give name instead of id '
+                              'to replace the data' % (describe(current), params['id']))
 
     def check_expected(self, local):
         if self.expected and local.get(self.expected[0]) != self.expected[1]:

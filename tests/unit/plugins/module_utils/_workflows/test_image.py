@@ -244,3 +244,34 @@ def test_inactive_deactivates_and_present_reactivates(tmp_path):
     run(server, params(tmp_path, filename=None, disk_format=None, container_format=None))
     assert server.images[IMAGE_ID]['status'] == 'active'
     assert [kind for kind in server.kinds() if kind.endswith('activate')] == ['deactivate', 'reactivate']
+
+
+# -- order of side effects ------------------------------------------------------------------
+def test_a_refused_delete_protects_the_image_again(tmp_path):
+    server = ImageServiceV2([existing(protected=True)])
+    server.fail('delete', status=403, message='delete refused')
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path, state='absent', protected=False, filename=None))
+    assert server.images[IMAGE_ID]['protected'] is True
+    assert str(info.value) == ('image ci (%s) could not be deleted and is protected again: delete_image image %s '
+                               'refused (HTTP 403) - server said: delete refused' % (IMAGE_ID, IMAGE_ID))
+
+
+def test_a_refused_delete_of_an_unprotected_image_changes_nothing_else(tmp_path):
+    server = ImageServiceV2([existing()])
+    server.fail('delete', status=403, message='delete refused')
+    with pytest.raises(GlanceError):
+        run(server, params(tmp_path, state='absent', protected=False, filename=None))
+    assert server.kinds().count('patch') == 0 and server.images[IMAGE_ID]['protected'] is False
+
+
+def test_replacing_the_data_of_an_image_given_by_id_is_refused_before_any_change(tmp_path):
+    # The replacement gets a new ID; the next run with this id would find nothing (Glance never reuses IDs).
+    server = ImageServiceV2([existing(disk_format='raw')])
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path, id=IMAGE_ID, replace_data=True))
+    assert str(info.value) == (
+        'the data of image ci (%s) differs, and replacing it makes a new image with a new ID, which id %s would not '
+        'find on the next run (Glance never reuses an ID); give name instead of id to replace the data'
+        % (IMAGE_ID, IMAGE_ID))
+    assert server.writes() == []
