@@ -194,16 +194,3 @@ def test_members_are_read_from_either_list_name():
         v1, _session = driver(Response(200, {key: [{'member_id': 'p1', 'can_share': True}]}))
         assert [(m['member_id'], m['can_share'], m['status']) for m in v1.members(IMAGE_ID)] == [('p1', True, None)]
 
-
-@pytest.mark.parametrize('call', [
-    lambda d: d.get('..'),
-    lambda d: d.delete('.'),
-    lambda d: d.add_member(IMAGE_ID, '..'),
-    lambda d: d.remove_member(IMAGE_ID, ''),
-])
-def test_no_request_has_an_empty_or_dot_segment_in_its_path(call):
-    d, session = driver()
-    with pytest.raises(GlanceError) as info:
-        call(d)
-    assert 'cannot be part of a request path' in str(info.value)
-    assert session.calls == []

@@ -292,21 +292,3 @@ def test_a_write_answered_not_found_on_a_deleted_image_fails_at_once():
     assert info.value.status == 404
     assert server.kinds().count('add_tag') == 1
 
-
-# -- paths ------------------------------------------------------------------------------------
-@pytest.mark.parametrize('call', [
-    lambda d: d.get('..'),
-    lambda d: d.delete('.'),
-    lambda d: d.delete(''),
-    lambda d: d.update(dict(CURRENT_RAW, id=IMAGE_ID), RecordChanges(tags_removed=['..'])),
-    lambda d: d.update(dict(CURRENT_RAW, id=IMAGE_ID), RecordChanges(tags_added=['.'])),
-    lambda d: d.remove_member(IMAGE_ID, '..'),
-    lambda d: d.set_member_status(IMAGE_ID, '', 'accepted'),
-])
-def test_no_request_has_an_empty_or_dot_segment_in_its_path(call):
-    # requests drops dot segments: DELETE /v2/images/<id>/tags/.. would go out as DELETE /v2/images/<id>/.
-    d, session = driver()
-    with pytest.raises(GlanceError) as info:
-        call(d)
-    assert 'cannot be part of a request path' in str(info.value)
-    assert session.calls == []
