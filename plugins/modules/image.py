@@ -100,6 +100,10 @@ options:
       - 32 hex digits are an md5, the C(checksum) Glance reports and C(openstack.cloud.image)
         takes. When the server's data has another hash, the task fails (unless
         O(replace_data=true)) rather than creating a second image with the same name.
+      - With O(url), when the image's server keeps no hash of this algorithm (a server keeping
+        sha512 and a C(sha256:) checksum, or Pike, which keeps md5 only), the image's data is read
+        back from Glance (streamed) to compare it; a deactivated image cannot be read, which a
+        warning says.
     type: str
   replace_data:
     description:
@@ -107,6 +111,8 @@ options:
         attributes, properties, tags and members, upload and verify the data, then delete
         the old image. Without it, different data is an error.
       - On v2, members of the new image must accept it again.
+      - The new image has a new ID (Glance never reuses one), so an image given by O(id) is
+        refused before any change when its data differs: give O(name) to replace the data.
     type: bool
     default: false
   disk_format:

@@ -12,11 +12,28 @@ image request, by ``registry.check_needs``).
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from ansible_collections.cloudimage.glance.plugins.module_utils._connection.transport import error_from_response
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 
 # Marks a capability that takes any value (v2 filters on any property by name).
 ANY = 'any'
+
+
+def request_path(root, *segments):
+    """``<root>/<segment>/...`` with every segment quoted.
+
+    A segment that is empty, ``.`` or ``..`` would send the request to another
+    resource (HTTP clients drop dot segments: removing tag ``..`` would go out as
+    ``DELETE /v2/images/<id>/``), so it is refused before anything is sent.
+    """
+    for segment in segments:
+        if segment in ('', '.', '..'):
+            raise GlanceError('%r cannot be part of a request path (%s/%s): it is empty or a dot segment, which '
+                              'would send the request elsewhere; nothing was sent'
+                              % (segment, root, '/'.join(str(part) for part in segments)))
+    return '/'.join([root] + [quote(str(segment), safe='') for segment in segments])
 
 
 class Capabilities:

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._connection.transport import Pages
-from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.base import Capabilities, ImageDriver
+from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.base import (
+    Capabilities, ImageDriver, request_path,
+)
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.filters import PROPERTY_FILTER_PREFIXES, query_text
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import NORMALIZED_KEYS, complete
@@ -27,8 +28,8 @@ _INTEGERS = ('min_disk', 'min_ram', 'size', 'virtual_size')
 
 
 def _path(image_id, *rest):
-    """``/v1/images/<id>/<rest...>`` with every part quoted."""
-    return '/'.join(['/v1/images', quote(image_id, safe='')] + [quote(part, safe='') for part in rest])
+    """``/v1/images/<id>/<rest...>`` with every part quoted (and none that would change the path)."""
+    return request_path('/v1/images', image_id, *rest)
 
 
 # A header name is an RFC 7230 token; a value must be Latin-1 without control characters.

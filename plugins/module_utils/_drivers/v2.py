@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._connection.transport import Pages, error_from_response
 from ansible_collections.cloudimage.glance.plugins.module_utils._drivers import lost_updates
-from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.base import ANY, Capabilities, ImageDriver
+from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.base import (
+    ANY, Capabilities, ImageDriver, request_path,
+)
 from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.lost_updates import ABSENT, Desired, Write
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.filters import query_text
@@ -35,8 +37,8 @@ KEYS = {'hidden': 'os_hidden'}
 
 
 def _path(image_id, *rest):
-    """``/v2/images/<id>/<rest...>`` with every part quoted."""
-    return '/'.join(['/v2/images', quote(image_id, safe='')] + [quote(part, safe='') for part in rest])
+    """``/v2/images/<id>/<rest...>`` with every part quoted (and none that would change the path)."""
+    return request_path('/v2/images', image_id, *rest)
 
 
 class ImageDriverV2(ImageDriver):

@@ -58,6 +58,13 @@ def preferred_algorithm(image, fallback):
     return fallback
 
 
+def hash_available(algorithm):
+    """Whether this Python can compute ``algorithm`` (a server may hash with one it lacks)."""
+    return algorithm in hashlib.algorithms_available
+
+
 def new_hash(algorithm):
+    if not hash_available(algorithm):
+        raise GlanceError('this Python cannot compute %s digests' % algorithm)
     # md5 compares data here, it protects nothing: allowed where FIPS forbids it for security.
     return hashlib.new(algorithm, usedforsecurity=False) if algorithm == 'md5' else hashlib.new(algorithm)

@@ -97,9 +97,21 @@ def shortened(text, length=24):
     return text if len(text) <= length else text[:length] + '\u2026'
 
 
+# Path segments HTTP clients remove (RFC 3986 dot segments): a request naming one goes elsewhere.
+DOT_SEGMENTS = ('.', '..')
+
+
+def refuse_nul(what, value):
+    """Glance stores a NUL character, but no client shows or matches it: refuse it in any text."""
+    if '\x00' in str(value):
+        raise GlanceError('%s %r contains a NUL character' % (what, value))
+
+
 def validate_name(name):
     if name is not None and len(name) > GLANCE_STRING_LIMIT:
         raise GlanceError('name is %d characters long; Glance allows at most %d' % (len(name), GLANCE_STRING_LIMIT))
+    if name is not None:
+        refuse_nul('name', name)
 
 
 def validate_tags(tags):
@@ -113,12 +125,23 @@ def validate_tags(tags):
         if '/' in tag:
             # A tag travels in the URL path of its own call (PUT /v2/images/<id>/tags/<tag>).
             raise GlanceError('tag %r contains a slash, which Glance cannot take in a tag' % (tag,))
+        if tag in DOT_SEGMENTS:
+            raise GlanceError('tag %r cannot be sent: a tag travels in the request path, where %r is a dot segment '
+                              'that HTTP clients drop' % (tag, tag))
+        refuse_nul('tag', tag)
 
 
 def validate_properties(properties):
     """Refuse custom properties that Glance would refuse or that belong to an option."""
     for key, value in (properties or {}).items():
-        if value is not None and not isinstance(value, (str, int, float, bool)):
+        if key == '':
+            raise GlanceError('properties keys must be non-empty strings, got an empty key')
+        refuse_nul('properties key', key)
+        if value is None:
+            # Glance would store '' for it: say how to store that, or to remove the property.
+            raise GlanceError('properties.%s is null; give a value (quote it to store an empty string), or leave the '
+                              'key out with purge_properties: true to remove the property' % key)
+        if not isinstance(value, (str, int, float, bool)):
             kind = 'a mapping' if isinstance(value, dict) else 'a list' if isinstance(value, list) else \
                 type(value).__name__
             raise GlanceError('properties.%s must be a string, a number or a boolean, got %s' % (key, kind))
@@ -131,6 +154,7 @@ def validate_properties(properties):
         if key in OPTION_PROPERTIES:
             raise GlanceError('property %r is an image attribute: set it with the %s option'
                               % (key, 'hidden' if key == 'os_hidden' else key))
+        refuse_nul('properties.%s value' % key, value)
 
 
 def managed_state(image):

@@ -61,7 +61,8 @@ def validate_options(params):
     for option in ('min_disk', 'min_ram'):
         if params.get(option) is not None and params[option] < 0:
             raise GlanceError('%s must be 0 or more, got %s' % (option, params[option]))
-    if params.get('id') and params['state'] != 'absent' and not looks_like_uuid(params['id']):
+    # In every state: an ID travels in the request path (id '..' would read GET /v2/ and report the image gone).
+    if params.get('id') and not looks_like_uuid(params['id']):
         raise GlanceError('id %r is not a UUID (Glance image IDs are UUIDs)' % params['id'])
     validate_name(params.get('name'))
     validate_tags(params.get('tags'))
@@ -138,11 +139,11 @@ class ImageTask:
                                   'to unprotect and delete it' % describe(current))
             tracker.record('unprotect', protected=False)
             if not self.check_mode:
-                self.set_fields(raw, {'protected': False})
+                raw = self.set_fields(raw, {'protected': False})
         tracker.record('delete')
         tracker.set_after({})
         if not self.check_mode:
-            self.driver.delete(current['id'])
+            self.delete_or_protect_again(raw, current)
         if self.replacement is not None:
             tracker.record('delete the unfinished replacement %s' % self.replacement['id'])
             if not self.check_mode:
@@ -158,6 +159,21 @@ class ImageTask:
         if others:
             self.context.warn('project %s has no image named %r, so nothing was deleted; %s was left alone: give '
                               'owner (or id) to delete another project\'s image' % (owner, self.params['name'], others))
+
+    def delete_or_protect_again(self, raw, current):
+        """Delete; when the delete fails, an image unprotected for it is protected again."""
+        try:
+            self.driver.delete(current['id'])
+        except GlanceError as exc:
+            if not current['protected']:
+                raise
+            try:
+                self.set_fields(raw, {'protected': True})
+            except GlanceError as again:
+                raise exc.reworded('%s could not be deleted, and protecting it again failed too (%s); it is left '
+                                   'unprotected: %s' % (describe(current), again, exc.message)) from exc
+            raise exc.reworded('%s could not be deleted and is protected again: %s'
+                               % (describe(current), exc.message)) from exc
 
     # -- create ---------------------------------------------------------
     def create(self, tracker):

@@ -10,7 +10,7 @@ import time
 from ansible_collections.cloudimage.glance.plugins.module_utils._connection.secrets import strip_url_secrets
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.checksums import (
-    new_hash, parse_checksum, preferred_algorithm, server_digests,
+    hash_available, new_hash, parse_checksum, preferred_algorithm, server_digests,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import describe
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.local_file import (
@@ -24,6 +24,8 @@ UPLOAD_ATTEMPTS = 3
 # After Glance's generic 500 only once more: a database lock passes, a store fault
 # does not, and each attempt sends the whole file.
 UPLOAD_ATTEMPTS_AFTER_SERVER_ERROR = 2
+# Statuses an image passes through on its way to active once its data is in.
+ON_THE_WAY = ('saving', 'importing', 'uploading')
 
 
 class DataPlan:
@@ -91,8 +93,16 @@ class ImageData:
             local = HashingReader(self.filename, {algorithm} | ({self.expected[0]} if self.expected else set())).consume()
             self.check_expected(local)
             same = held[algorithm] == local[algorithm]
+        elif self.expected and status == 'deactivated':
+            # Glance serves no data of a deactivated image: it cannot be read back to compare.
+            self.task.context.warn('%s is deactivated: its data could not be compared with checksum %s:%s'
+                                   % (describe(current), self.expected[0], self.expected[1]))
+            return DataPlan(DataPlan.NOTHING)
+        elif self.expected:
+            # The server keeps no digest of that algorithm: read its data back once to compare.
+            same, local = self.downloaded_digest(current['id'], self.expected[0]) == self.expected[1], {}
         else:
-            # Data imported from a URL cannot be compared without downloading it: keep it.
+            # Data imported from a URL without checksum cannot be compared: keep it.
             return DataPlan(DataPlan.NOTHING)
         if same:
             return DataPlan(DataPlan.NOTHING)
@@ -110,6 +120,10 @@ class ImageData:
                               % describe(current))
         if not self.filename:
             raise GlanceError('replacing the data of %s needs filename' % describe(current))
+        if params.get('id'):
+            raise GlanceError('the data of %s differs, and replacing it makes a new image with a new ID, which id %s '
+                              'would not find on the next run (Glance never reuses an ID); give name instead of id '
+                              'to replace the data' % (describe(current), params['id']))
 
     def check_expected(self, local):
         if self.expected and local.get(self.expected[0]) != self.expected[1]:
@@ -119,7 +133,7 @@ class ImageData:
 
     # -- fill ---------------------------------------------------------------
     def fill(self, raw):
-        """Upload or import the data into a queued image and verify it; returns the image read back.
+        """Upload or import the data into a queued image and verify it; returns the image read back, active.
 
         On a mismatch the caller removes the image if this run created it;
         an image that existed before is left as it is.
@@ -127,13 +141,21 @@ class ImageData:
         if self.url:
             return self.import_url(raw)
         image = self.driver.normalize(raw)
-        algorithms = self.driver.data_algorithms(image) | ({self.expected[0]} if self.expected else set())
-        reader = HashingReader(self.filename, algorithms)
+        served = self.driver.data_algorithms(image)
+        expected = {self.expected[0]} if self.expected else set()
+        reader = HashingReader(self.filename, {a for a in served if hash_available(a)} | expected)
         self.send(image['id'], reader)
+        raw = self.active(image['id'], 'after its data was sent')
+        self.verify_upload(self.driver.normalize(raw), reader)
+        return raw
+
+    def verify_upload(self, image, reader):
+        """Compare what the server stored with what was read from the file while it was sent."""
         local = reader.digests()
-        raw = self.driver.reread(image['id'])
-        stored = server_digests(self.driver.normalize(raw))
+        stored = server_digests(image)
         mismatched = sorted(a for a in stored if a in local and stored[a] != local[a])
+        if image.get('size') is not None and image['size'] != reader.size:
+            mismatched.append('size')
         self.check_expected(local)
         if reader.size != self.size:
             raise GlanceError('%s changed size while it was uploaded' % self.filename)
@@ -145,7 +167,24 @@ class ImageData:
             self.task.context.warn('the server reported no checksum of the data of %s that could be compared with '
                                    'the uploaded file (it keeps: %s); the data was not verified'
                                    % (describe(image), ', '.join(sorted(stored)) or 'none'))
-        return raw
+            return
+        lacking = sorted(a for a in stored if not hash_available(a))
+        if lacking:
+            self.task.context.warn('the server hashes image data with %s, which this Python lacks: the data of %s '
+                                   'was verified by its %s and size only'
+                                   % (', '.join(lacking), describe(image), ', '.join(sorted(set(stored) & set(local)))))
+
+    def active(self, image_id, when):
+        """The image read back, which must be active; followed while on its way there, within ``timeout``."""
+        deadline = time.monotonic() + self.task.params['timeout']
+        while True:
+            raw = self.driver.reread(image_id)
+            status = raw.get('status')
+            if status == 'active':
+                return raw
+            if status not in ON_THE_WAY or time.monotonic() > deadline:
+                raise GlanceError('%s is %s %s, not active' % (describe(raw), status, when))
+            time.sleep(POLL_INTERVAL)
 
     def send(self, image_id, reader):
         """Upload; after a failure that may pass, the image's status says whether the data is in or must go again."""
@@ -218,10 +257,14 @@ class ImageData:
         image = self.driver.normalize(raw)
         held = server_digests(image).get(algorithm)
         if held is None:
-            digest = new_hash(algorithm)
-            for chunk in self.driver.download(raw['id']):
-                digest.update(chunk)
-            held = digest.hexdigest()
+            held = self.downloaded_digest(raw['id'], algorithm)
         if held != wanted:
             raise GlanceError('the data imported from %s into %s does not match checksum %s:%s (its %s is %s)'
                               % (strip_url_secrets(self.url), describe(image), algorithm, wanted, algorithm, held))
+
+    def downloaded_digest(self, image_id, algorithm):
+        """The ``algorithm`` digest of the image's data, read back from the server (streamed)."""
+        digest = new_hash(algorithm)
+        for chunk in self.driver.download(image_id):
+            digest.update(chunk)
+        return digest.hexdigest()

@@ -11,7 +11,8 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.base im
 from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.v1 import ImageDriverV1
 from ansible_collections.cloudimage.glance.plugins.module_utils._drivers.v2 import ImageDriverV2
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
-from ansible_collections.cloudimage.glance.tests.unit.doubles import ImageServiceV2
+from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import RecordChanges
+from ansible_collections.cloudimage.glance.tests.unit.doubles import ImageServiceV2, ScriptedSession, http
 
 ROW = dict(tags=True, hidden=False, deactivation=True, member_status=True, can_share=False,
            member_list_replacement=False, members_need_shared=True, stores=False, multihash=True,
@@ -74,3 +75,30 @@ def test_reread_refuses_an_image_that_disappeared():
     with pytest.raises(GlanceError) as info:
         ImageServiceV2().driver().reread('x')
     assert str(info.value) == 'image x disappeared while it was being changed'
+
+
+# -- paths ------------------------------------------------------------------------------------
+IMAGE_ID = '6a0b4f67-6b0e-4cf4-9d54-5d0c2b0a1f11'
+RAW = {'id': IMAGE_ID, 'name': 'demo', 'status': 'active', 'tags': ['a'], 'properties': {}}
+
+
+@pytest.mark.parametrize('driver_class, call', [
+    (ImageDriverV2, lambda d: d.get('..')),
+    (ImageDriverV2, lambda d: d.delete('.')),
+    (ImageDriverV2, lambda d: d.delete('')),
+    (ImageDriverV2, lambda d: d.update(RAW, RecordChanges(tags_removed=['..']))),
+    (ImageDriverV2, lambda d: d.update(RAW, RecordChanges(tags_added=['.']))),
+    (ImageDriverV2, lambda d: d.remove_member(IMAGE_ID, '..')),
+    (ImageDriverV2, lambda d: d.set_member_status(IMAGE_ID, '', 'accepted')),
+    (ImageDriverV1, lambda d: d.get('..')),
+    (ImageDriverV1, lambda d: d.delete('.')),
+    (ImageDriverV1, lambda d: d.add_member(IMAGE_ID, '..')),
+    (ImageDriverV1, lambda d: d.remove_member(IMAGE_ID, '')),
+])
+def test_no_request_has_an_empty_or_dot_segment_in_its_path(driver_class, call):
+    # requests drops dot segments: DELETE /v2/images/<id>/tags/.. would go out as DELETE /v2/images/<id>/.
+    session = ScriptedSession()
+    with pytest.raises(GlanceError) as info:
+        call(driver_class(http(session)))
+    assert 'cannot be part of a request path' in str(info.value)
+    assert session.calls == []

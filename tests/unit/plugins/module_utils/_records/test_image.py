@@ -167,3 +167,45 @@ def test_record_changes_are_sorted_and_false_when_empty():
     changes = RecordChanges({'min_ram': 64}, {'a': '1'}, ['z', 'b'], tags_added={'y', 'x'}, tags_removed=['q'])
     assert changes and changes.removed_properties == ['b', 'z'] and changes.tags_added == ['x', 'y']
     assert RecordChanges(tags_removed=['q'])
+
+
+@pytest.mark.parametrize('tag', ['.', '..'])
+def test_dot_segment_tags_are_refused(tag):
+    # A tag travels as a path segment; HTTP clients drop '.' and '..' segments (removing '..'
+    # would be sent as DELETE /v2/images/<id>/).
+    with pytest.raises(GlanceError) as info:
+        validate_tags([tag])
+    assert str(info.value) == ('tag %r cannot be sent: a tag travels in the request path, where %r is a dot '
+                               'segment that HTTP clients drop' % (tag, tag))
+
+
+def test_dot_like_tags_that_are_no_dot_segment_are_accepted():
+    validate_tags(['...', '.hidden', 'v1.0'])
+
+
+def test_nul_characters_are_refused_everywhere():
+    with pytest.raises(GlanceError) as info:
+        validate_name('ci\x00x')
+    assert str(info.value) == "name 'ci\\x00x' contains a NUL character"
+    with pytest.raises(GlanceError) as info:
+        validate_tags(['gold\x00en'])
+    assert str(info.value) == "tag 'gold\\x00en' contains a NUL character"
+    with pytest.raises(GlanceError) as info:
+        validate_properties({'ci\x00key': 'x'})
+    assert str(info.value) == "properties key 'ci\\x00key' contains a NUL character"
+    with pytest.raises(GlanceError) as info:
+        validate_properties({'ci_note': 'a\x00b'})
+    assert str(info.value) == "properties.ci_note value 'a\\x00b' contains a NUL character"
+
+
+def test_an_empty_property_key_is_refused():
+    with pytest.raises(GlanceError) as info:
+        validate_properties({'': 'x'})
+    assert str(info.value) == 'properties keys must be non-empty strings, got an empty key'
+
+
+def test_a_null_property_value_is_refused_naming_the_key():
+    with pytest.raises(GlanceError) as info:
+        validate_properties({'ci_gone': None})
+    assert str(info.value) == ('properties.ci_gone is null; give a value (quote it to store an empty string), or '
+                               'leave the key out with purge_properties: true to remove the property')

@@ -76,6 +76,13 @@ def test_v1_has_what_plain_image_tasks_ask(tmp_path, options):
 @pytest.mark.parametrize('options, text', [
     (dict(min_ram=-1), 'min_ram must be 0 or more, got -1'),
     (dict(id='not-a-uuid'), "id 'not-a-uuid' is not a UUID (Glance image IDs are UUIDs)"),
+    (dict(id='..', state='absent', filename=None), "id '..' is not a UUID (Glance image IDs are UUIDs)"),
+    (dict(id='not-a-uuid', state='absent', filename=None), "id 'not-a-uuid' is not a UUID (Glance image IDs are UUIDs)"),
+    (dict(tags=['.']), "tag '.' cannot be sent: a tag travels in the request path, where '.' is a dot segment that "
+                       "HTTP clients drop"),
+    (dict(properties={'ci_gone': None}), 'properties.ci_gone is null; give a value (quote it to store an empty '
+                                         'string), or leave the key out with purge_properties: true to remove the '
+                                         'property'),
     (dict(checksum='crc32:abcd'), "checksum algorithm 'crc32' is not supported (use md5, sha256, sha512)"),
     (dict(tags=['a/b']), "tag 'a/b' contains a slash, which Glance cannot take in a tag"),
     (dict(properties={'os_hidden': True}), "property 'os_hidden' is an image attribute: set it with the hidden option"),
@@ -277,3 +284,34 @@ def test_inactive_deactivates_and_present_reactivates(tmp_path):
     run(server, params(tmp_path, filename=None, disk_format=None, container_format=None))
     assert server.images[IMAGE_ID]['status'] == 'active'
     assert [kind for kind in server.kinds() if kind.endswith('activate')] == ['deactivate', 'reactivate']
+
+
+# -- order of side effects ------------------------------------------------------------------
+def test_a_refused_delete_protects_the_image_again(tmp_path):
+    server = ImageServiceV2([existing(protected=True)])
+    server.fail('delete', status=403, message='delete refused')
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path, state='absent', protected=False, filename=None))
+    assert server.images[IMAGE_ID]['protected'] is True
+    assert str(info.value) == ('image ci (%s) could not be deleted and is protected again: delete_image image %s '
+                               'refused (HTTP 403) - server said: delete refused' % (IMAGE_ID, IMAGE_ID))
+
+
+def test_a_refused_delete_of_an_unprotected_image_changes_nothing_else(tmp_path):
+    server = ImageServiceV2([existing()])
+    server.fail('delete', status=403, message='delete refused')
+    with pytest.raises(GlanceError):
+        run(server, params(tmp_path, state='absent', protected=False, filename=None))
+    assert server.kinds().count('patch') == 0 and server.images[IMAGE_ID]['protected'] is False
+
+
+def test_replacing_the_data_of_an_image_given_by_id_is_refused_before_any_change(tmp_path):
+    # The replacement gets a new ID; the next run with this id would find nothing (Glance never reuses IDs).
+    server = ImageServiceV2([existing(disk_format='raw')])
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path, id=IMAGE_ID, replace_data=True))
+    assert str(info.value) == (
+        'the data of image ci (%s) differs, and replacing it makes a new image with a new ID, which id %s would not '
+        'find on the next run (Glance never reuses an ID); give name instead of id to replace the data'
+        % (IMAGE_ID, IMAGE_ID))
+    assert server.writes() == []

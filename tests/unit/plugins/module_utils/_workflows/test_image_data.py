@@ -246,3 +246,84 @@ def test_url_import_without_waiting_warns_that_the_checksum_is_not_verified(tmp_
     _result, context = run(server, params(tmp_path, filename=None, url='http://127.0.0.1/x.img', wait=False,
                                           checksum='sha512:' + hashlib.sha512(DATA).hexdigest()))
     assert context.warnings == ['checksum is verified only when the task waits for the import (wait: true)']
+
+
+# -- data the server keeps no digest of that the task gives -------------------------------------
+def active_image_holding(server, data):
+    server.images[IMAGE_ID] = queued(status='active')
+    server.keep_data(IMAGE_ID, data)
+    return server
+
+
+def test_url_checksum_of_an_algorithm_the_server_does_not_keep_is_checked_by_reading_the_data(tmp_path):
+    # The server keeps sha512 (and md5); the task's sha256 of other data must not pass unseen.
+    server = active_image_holding(ImageServiceV2(imported=DATA), DATA)
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path, filename=None, url='http://127.0.0.1/x.img',
+                           checksum='sha256:' + hashlib.sha256(b'other data').hexdigest()))
+    assert str(info.value).startswith('the data of image ci (%s) differs from checksum' % IMAGE_ID)
+    assert server.kinds().count('download') == 1 and server.writes() == []
+
+
+def test_url_checksum_matching_the_data_read_back_is_ok_and_unchanged(tmp_path):
+    server = active_image_holding(ImageServiceV2(imported=DATA), DATA)
+    result, _context = run(server, params(tmp_path, filename=None, url='http://127.0.0.1/x.img',
+                                          checksum='sha256:' + hashlib.sha256(DATA).hexdigest()))
+    assert not result['changed'] and server.writes() == []
+
+
+def test_a_server_hash_the_client_lacks_is_left_out_with_a_warning(tmp_path):
+    # The server's algorithm shows on its active images; this Python has no such hash.
+    server = ImageServiceV2([queued(id='4d7b0d5e-8b0c-4f3e-9a43-0f2b3c7d1e55', name='other', status='active',
+                                    os_hash_algo='blake3', os_hash_value='ab' * 32)], hash_algo='blake3')
+    result, context = run(server, params(tmp_path))
+    assert result['changed'] and result['image']['status'] == 'active'
+    assert context.warnings == ['the server hashes image data with blake3, which this Python lacks: the data of '
+                                'image ci (%s) was verified by its md5 and size only' % result['image']['id']]
+
+
+def test_a_server_hash_the_client_lacks_leaves_no_image_when_the_md5_differs(tmp_path):
+    server = ImageServiceV2([queued(id='4d7b0d5e-8b0c-4f3e-9a43-0f2b3c7d1e55', name='other', status='active',
+                                    os_hash_algo='blake3', os_hash_value='ab' * 32)], hash_algo='blake3',
+                            stored_data=b'something else')
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path))
+    assert 'different data' in str(info.value) and 'md5' in str(info.value)
+    assert list(server.images) == ['4d7b0d5e-8b0c-4f3e-9a43-0f2b3c7d1e55']
+
+
+# -- the image must end active -------------------------------------------------------------------
+def test_an_upload_after_which_the_image_is_not_active_fails_and_removes_the_new_image(tmp_path):
+    server = ImageServiceV2()
+    server.before('upload', lambda _request: Response(204))  # accepted, but nothing kept: still queued
+    with pytest.raises(GlanceError) as info:
+        run(server, params(tmp_path))
+    assert str(info.value).startswith('image ci (') and str(info.value).endswith(
+        ') is queued after its data was sent, not active')
+    assert server.images == {}
+
+
+def test_an_image_still_saving_after_the_upload_is_followed_until_active(tmp_path):
+    server = ImageServiceV2()
+    saving = [2]
+
+    def still_saving(request):
+        image = server.images.get(request.image_id) or {}
+        if image.get('status') == 'active' and saving[0]:
+            saving[0] -= 1
+            return Response(200, dict(image, status='saving'))
+        return None
+    server.before('get', still_saving)
+    result, _context = run(server, params(tmp_path))
+    assert result['image']['status'] == 'active' and saving == [0]
+
+
+def test_url_checksum_on_a_deactivated_image_is_not_compared_and_said_so(tmp_path):
+    server = active_image_holding(ImageServiceV2(imported=DATA), DATA)
+    server.images[IMAGE_ID]['status'] = 'deactivated'
+    checksum = hashlib.sha256(b'other data').hexdigest()
+    result, context = run(server, params(tmp_path, state='inactive', filename=None, url='http://127.0.0.1/x.img',
+                                         checksum='sha256:' + checksum))
+    assert not result['changed'] and 'download' not in server.kinds()
+    assert context.warnings == ['image ci (%s) is deactivated: its data could not be compared with checksum '
+                                'sha256:%s' % (IMAGE_ID, checksum)]

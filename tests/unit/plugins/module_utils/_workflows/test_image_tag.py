@@ -34,6 +34,8 @@ def run(server, params, check_mode=False):
 
 @pytest.mark.parametrize('given, text', [
     (options(['a/b']), "tag 'a/b' contains a slash, which Glance cannot take in a tag"),
+    (options(['..'], state='absent'), "tag '..' cannot be sent: a tag travels in the request path, where '..' is a "
+                                      "dot segment that HTTP clients drop"),
     (options(['a'], state='absent', purge=True), 'purge applies only with state present (state absent removes the '
                                                  'listed tags)'),
 ])
