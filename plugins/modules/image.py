@@ -40,6 +40,11 @@ options:
       - Name of the image. Finds the image when O(id) is not given (among the images of
         O(owner), by default the current project), and renames it when O(id) is given.
       - Two images with that name is an error that lists their IDs.
+      - Tasks creating the same new name at the same moment end with one image: after its
+        create each task pauses (about 1.5 s), lists the name again, and the oldest image (by
+        C(created_at), then ID) wins. The others delete only the image they made and update the
+        winner, once another writer has filled its data; a winner holding other data than the
+        task's is an error naming it. See the guide's section on concurrent writers.
       - An image ID given here without O(id) finds that image (as C(openstack.cloud.image)
         allows), which keeps its name.
     type: str
@@ -104,6 +109,8 @@ options:
         attributes, properties, tags and members, upload and verify the data, then delete
         the old image. Without it, different data is an error.
       - On v2, members of the new image must accept it again.
+      - Tasks replacing the data of one image at the same moment agree on the oldest
+        replacement; the others delete their own and wait for it to finish (within O(timeout)).
     type: bool
     default: false
   disk_format:

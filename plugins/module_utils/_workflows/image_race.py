@@ -62,6 +62,11 @@ def settle_pause(create_seconds):
     return TIMESTAMP_GRANULARITY + min(LONGEST_CREATE, max(SHORTEST_CREATE, 3 * create_seconds))
 
 
+def with_own(images, own):
+    """``images`` as listed, with ``own`` (as its create answered) if the listing left it out."""
+    return images if any(image['id'] == own['id'] for image in images) else images + [own]
+
+
 class Race:
     """How one image task (``task``: an ``ImageTask``) meets other writers of its name."""
 
@@ -88,18 +93,18 @@ class Race:
         """After the pause, the image of ``own``'s name that every creator agrees on (maybe ``own``)."""
         self.pause()
         images, _in_progress = settle_replacements(self.listed(own['name']))
-        return oldest([image for image in images if image['id'] != own['id']] + [own])
+        return oldest(with_own(images, own))
 
     def winner_of_replacement(self, old_id, own):
         """After the pause, the replacement of ``old_id`` that every replacer agrees on (maybe ``own``)."""
         self.pause()
-        listed = [image for image in self.listed(own['name']) if image['id'] != own['id']]
+        listed = self.listed(own['name'])
         if self.driver.get(old_id) is None:
             # A faster replacer has finished already: its image is no longer marked.
             images, _in_progress = settle_replacements(
-                [image for image in listed if replaced_id(image) != old_id])
+                [image for image in listed if image['id'] != own['id'] and replaced_id(image) != old_id])
             return oldest(images) or own
-        return oldest(replacements_of(listed, old_id) + [own])
+        return oldest(with_own(replacements_of(listed, old_id), own))
 
     # -- adopting another writer's image --------------------------------------
     def await_data(self, raw):
@@ -147,6 +152,7 @@ class Race:
         else:
             return  # data imported from a URL are compared by checksum only
         if held[algorithm] != wanted:
+            source = data.filename or strip_url_secrets(data.url)
             raise GlanceError('%s, which another writer %s at the same moment, holds other data than %s (%s %s); '
                               'two tasks want different data under one name'
-                              % (describe(image), how, data.filename or strip_url_secrets(data.url), algorithm, held[algorithm]))
+                              % (describe(image), how, source, algorithm, held[algorithm]))
