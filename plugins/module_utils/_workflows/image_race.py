@@ -43,7 +43,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.local
 # Glance's answers show created_at in whole seconds.
 TIMESTAMP_GRANULARITY = 1.0
 SHORTEST_CREATE = 0.3
-LONGEST_CREATE = 10.0
+LONGEST_CREATE = 5.0
 POLL_INTERVAL = 0.5
 # Statuses in which the server is taking data into an image.
 FILLING = ('saving', 'importing', 'uploading')
@@ -51,8 +51,9 @@ FILLING = ('saving', 'importing', 'uploading')
 # was no longer queued, 410 when it left queued while the request was read.
 COLLISION = (409, 410)
 # How long a replacement in progress may show no change at all before it counts as
-# left behind by an interrupted run (a working replacer moves on within seconds).
-QUIET_SECONDS = 10.0
+# left behind by an interrupted run: longer than the longest settle pause, after which
+# a working replacer moves on within seconds.
+QUIET_SECONDS = 15.0
 # The requests that fill an image with data (Glance's policy names).
 FILL_ACTIONS = ('upload_image', 'import_image')
 
