@@ -40,7 +40,7 @@ options:
       - Name of the image. Finds the image when O(id) is not given (among the images of
         O(owner), by default the current project), and renames it when O(id) is given.
       - Two images with that name is an error that lists their IDs.
-      - Tasks creating the same new name at the same moment end with one image: after its
+      - Tasks creating the same new name at the same moment end with one image. After its
         create each task pauses (about 1.5 s), lists the name again, and the oldest image (by
         C(created_at), then ID) wins. The others delete only the image they made and update the
         winner, once another writer has filled its data; a winner holding other data than the

@@ -115,16 +115,16 @@ def test_a_create_that_wins_keeps_its_image_and_leaves_the_others_to_their_write
 
 def test_an_adopted_image_with_other_data_fails_in_one_line_naming_it(tmp_path, race_clock):
     server = StampingService()
-    meanwhile(race_clock, lambda: server.images.update({EARLY_ID: other_writers_image(status='active',
-                                                                                 **digests(OTHER_DATA))}))
+    theirs = other_writers_image(status='active', **digests(OTHER_DATA))
+    meanwhile(race_clock, lambda: server.images.update({EARLY_ID: theirs}))
     with pytest.raises(GlanceError) as info:
         run(server, params(tmp_path))
     message = str(info.value)
     assert '\n' not in message
     assert message.startswith('image ci (%s), which another writer created at the same moment, holds other data '
                               'than %s' % (EARLY_ID, tmp_path / 'disk.raw'))
-    assert list(server.images) == [EARLY_ID] and server.images[EARLY_ID]['os_hash_value'] == digests(OTHER_DATA)[
-        'os_hash_value']
+    assert list(server.images) == [EARLY_ID]
+    assert server.images[EARLY_ID]['os_hash_value'] == digests(OTHER_DATA)['os_hash_value']
 
 
 def test_an_adopted_image_its_writer_leaves_without_data_is_filled(tmp_path, race_clock):
