@@ -43,6 +43,11 @@ options:
         sees every image); give O(owner) or O(id). With O(state=absent), a name that only
         another project's image has deletes nothing and warns, naming that image.
       - Two images with that name is an error that lists their IDs.
+      - Tasks creating the same new name at the same moment end with one image. After its
+        create each task pauses (about 1.5 s), lists the name again, and the oldest image (by
+        C(created_at), then ID) wins. The others delete only the image they made and update the
+        winner, once another writer has filled its data; a winner holding other data than the
+        task's is an error naming it. See the guide's section on concurrent writers.
       - An image ID given here without O(id) finds that image (as C(openstack.cloud.image)
         allows), which keeps its name.
     type: str
@@ -113,6 +118,8 @@ options:
       - On v2, members of the new image must accept it again.
       - The new image has a new ID (Glance never reuses one), so an image given by O(id) is
         refused before any change when its data differs: give O(name) to replace the data.
+      - Tasks replacing the data of one image at the same moment agree on the oldest
+        replacement; the others delete their own and wait for it to finish (within O(timeout)).
     type: bool
     default: false
   disk_format:

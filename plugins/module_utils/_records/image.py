@@ -78,6 +78,35 @@ def settle_replacements(matches):
     return images, in_progress
 
 
+def creation_order(image):
+    """The order concurrent writers agree on: created_at (Glance's answers show whole seconds), then ID."""
+    return (image.get('created_at') or '', image['id'])
+
+
+def oldest(images):
+    """The image that wins among same-named ones made at the same time (None when there is none)."""
+    return min(images, key=creation_order) if images else None
+
+
+def replacements_of(matches, image_id):
+    """The replacements of ``image_id`` among ``matches`` (raw images), oldest first; deleted ones left out."""
+    return sorted((image for image in matches if image.get('status') != 'deleted' and replaced_id(image) == image_id),
+                  key=creation_order)
+
+
+def race_winner(images):
+    """The one image among same-named ``images`` that a race of creators left, or None.
+
+    Only the oldest may hold data while a race is on: the others are records
+    their creators have yet to delete, still queued. Anything else is two
+    images, not a race.
+    """
+    winner = oldest(images)
+    if winner is None or any(image['status'] != 'queued' for image in images if image is not winner):
+        return None
+    return winner
+
+
 # Image attributes the image module manages, by option name (in diff order).
 MANAGED_FIELDS = ('name', 'disk_format', 'container_format', 'visibility', 'protected', 'hidden',
                   'min_disk', 'min_ram', 'owner')

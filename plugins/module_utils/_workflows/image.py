@@ -21,6 +21,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._records.image i
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._runner import Workflow
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_data import DataPlan, ImageData
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_race import Race
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.image_replace import Replacement
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.local_file import check_readable
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.lookup import Scope, find_image, others_named
@@ -85,7 +86,10 @@ class ImageTask:
         self.params = params
         self.owner_id = context.session.resolve_project(params['owner']) if params.get('owner') else None
         self.data = ImageData(self)
+        self.race = Race(self)
+        self.scope = Scope.owned_by(self.owner_id or context.session.project_id)
         self.replacement = None
+        self.replacements = []
 
     # -- helpers --------------------------------------------------------
     def desired_fields(self):
@@ -112,20 +116,22 @@ class ImageTask:
 
     # -- entry point ----------------------------------------------------
     def run(self):
-        found = find_image(self.driver, Scope.owned_by(self.owner_id or self.context.session.project_id),
-                           name=self.params.get('name'), image_id=self.params.get('id'))
-        raw, self.replacement = found.image, found.replacement
+        present = self.params['state'] != 'absent'
+        found = find_image(self.driver, self.scope, name=self.params.get('name'), image_id=self.params.get('id'),
+                           settle=self.race.pause if present else None)
+        raw, self.replacements = found.image, found.replacements
+        self.replacement = found.replacement
         current = self.normalize(raw) if raw else None
         tracker = DifferenceTracker(self.state_of(current))
-        if self.params['state'] == 'absent':
+        if not present:
             final = self.ensure_absent(raw, current, tracker)
         elif current is None:
             final = self.create(tracker)
         else:
             if replaced_id(raw):
-                # The image it replaced is gone: only the last step of the swap was left.
-                raw, current = Replacement(self).finish(raw, current, tracker)
-            final = self.ensure_present(raw, current, tracker)
+                # The image it replaced is gone: the swap's last step is left, to its replacer or to us.
+                raw, current = Replacement(self).complete(raw, current, tracker)
+            final = self.adopt(raw, tracker)
         return tracker.result(image=final, changes=tracker.changes)
 
     # -- absent ---------------------------------------------------------
@@ -193,7 +199,14 @@ class ImageTask:
             if self.data.given:
                 tracker.record(self.data.describe_fill())
             return None
-        raw = self.create_record(fields, properties, tags)
+        raw = self.race.create(lambda: self.create_record(fields, properties, tags))
+        if not self.params.get('id'):
+            winner = self.race.winner_of_create(raw)
+            if winner['id'] != raw['id']:
+                # Another writer created this name at the same moment: ours goes, theirs is the image.
+                self.driver.delete(raw['id'])
+                tracker.record('adopt %s, created at the same moment by another writer' % winner['id'])
+                return self.adopt(winner, tracker, how='created')
         try:
             if self.data.given:
                 if self.params.get('filename'):
@@ -201,7 +214,9 @@ class ImageTask:
                 raw = self.data.fill(raw)
             if protect:
                 raw = self.set_fields(raw, {'protected': True})
-        except GlanceError:
+        except GlanceError as exc:
+            if self.race.filled_by_another(exc, raw['id']):
+                return self.adopt(self.driver.reread(raw['id']), tracker, how='filled')
             self.data.discard(raw['id'])
             raise
         final = self.normalize(raw)
@@ -215,6 +230,23 @@ class ImageTask:
         return self.driver.create(dict(fields, id=fields.get('id') or str(uuid.uuid4())), properties, tags)
 
     # -- update ---------------------------------------------------------
+    def adopt(self, raw, tracker, how=None):
+        """Update ``raw`` to the task's options once no other writer is filling it with data.
+
+        ``how``: what another writer did to it at the same moment (created,
+        filled, replaced), whose data must then be the task's; None for an
+        image found as it is, whose data may be replaced.
+        """
+        raw = self.race.await_data(raw)
+        if how:
+            self.race.check_same_data(self.normalize(raw), how)
+        try:
+            return self.ensure_present(raw, self.normalize(raw), tracker)
+        except GlanceError as exc:
+            if how == 'filled' or not self.race.filled_by_another(exc, raw['id']):
+                raise
+        return self.adopt(self.driver.reread(raw['id']), tracker, how='filled')
+
     def ensure_present(self, raw, current, tracker):
         plan = self.data.plan(current)
         if plan.action == DataPlan.REPLACE:

@@ -8,9 +8,16 @@ with the ID it replaces, and its data verified, before the old one is deleted;
 then one update unmarks it. A failure at any step leaves one image that the
 modules find under the name (see ``_records.image.settle_replacements``), and a
 re-run goes on from where it stopped.
+
+Replacers of one image at the same moment agree on the oldest replacement
+(see ``image_race``): the others delete their own and wait for it to finish;
+only its maker deletes the old image. A replacement that shows no progress
+for a while was left by an interrupted run, and is taken over.
 """
 
 from __future__ import annotations
+
+import time
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.checksums import (
@@ -19,6 +26,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._records.checksu
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import (
     MANAGED_FIELDS, REPLACES_PROPERTY, RecordChanges, managed_state, replaced_id,
 )
+from ansible_collections.cloudimage.glance.plugins.module_utils._workflows import image_race
 
 
 class Replacement:
@@ -46,9 +54,9 @@ class Replacement:
                               data='%s:%s' % (algorithm, plan.local_digests.get(algorithm))))
         if self.check_mode:
             return current
-        new_raw = self.reusable(algorithm, plan.local_digests)
-        if new_raw is None:
-            new_raw = self.make(raw, current, fields, properties, tags)
+        new_raw, theirs = self.own_replacement(raw, current, (fields, properties, tags), algorithm, plan.local_digests)
+        if theirs is not None:
+            return self.adopt(theirs, current['id'], tracker)
         self.copy_members(new_raw, members)
         if current['protected']:
             self.task.set_fields(raw, {'protected': False})
@@ -62,6 +70,26 @@ class Replacement:
         tracker.set_after(self.task.state_of(final))
         return final
 
+    def own_replacement(self, raw, current, record, algorithm, local_digests):
+        """(this task's replacement of ``current``, its data in and verified, None), or (None, the replacement
+        another writer finished at the same moment); ``record``: (fields, properties, tags) of a new one."""
+        if self.task.replacement is not None:
+            # Another writer's replacement: adopt it once finished, else it was left behind.
+            finished = self.follow(self.task.replacement)
+            if finished is not None:
+                return None, finished
+        new_raw = self.reusable(algorithm, local_digests)
+        if new_raw is not None:
+            return new_raw, None
+        new_raw, winner = self.make(raw, current, *record)
+        if winner is None:
+            return new_raw, None
+        finished = self.follow(winner)
+        if finished is None:
+            raise GlanceError('image %s, which another writer began at the same moment to replace %s, shows no '
+                              'progress; run the task again to take it over' % (winner['id'], current['id']))
+        return None, finished
+
     def reusable(self, algorithm, local_digests):
         """A replacement left by an interrupted run that already holds the wanted data, else None (removed)."""
         left_raw = self.task.replacement
@@ -74,15 +102,69 @@ class Replacement:
         return None
 
     def make(self, current_raw, current, fields, properties, tags):
-        """The new image, hidden and marked as replacing ``current``, with its data uploaded and verified."""
+        """(the new image, hidden and marked as replacing ``current``, with its data uploaded and verified, None);
+        or (None, the winner) when another writer's replacement made at the same moment wins."""
         if self.driver.can_hide(current_raw):
             fields = dict(fields, hidden=True)
-        new_raw = self.task.create_record(fields, dict(properties, **{REPLACES_PROPERTY: current['id']}), tags)
+        race = self.task.race
+        new_raw = race.create(lambda: self.task.create_record(
+            fields, dict(properties, **{REPLACES_PROPERTY: current['id']}), tags))
+        winner = race.winner_of_replacement(current['id'], new_raw)
+        if winner['id'] != new_raw['id']:
+            self.driver.delete(new_raw['id'])
+            return None, winner
         try:
-            return self.task.data.fill(new_raw)
+            return self.task.data.fill(new_raw), None
         except GlanceError:
             self.task.data.discard(new_raw['id'])
             raise
+
+    def follow(self, other):
+        """Wait until ``other``, a replacement another writer is making, is finished (bounded by ``timeout``).
+
+        Returns it read back; marked still if its old image is gone but it
+        shows no progress (``complete`` finishes it then); None when it is
+        gone, or shows no progress while its old image stays (left behind).
+        """
+        old_id = replaced_id(other)
+        timeout = self.task.params['timeout']
+        quiet = min(image_race.QUIET_SECONDS, timeout / 2.0)
+        started = last_change = time.monotonic()
+        last = None
+        while True:
+            raw = self.driver.get(other['id'])
+            if raw is None or not replaced_id(raw):
+                return raw
+            old_gone = self.driver.get(old_id) is None
+            seen = (raw['status'], raw.get('updated_at'), old_gone)
+            now = time.monotonic()
+            if seen != last:
+                last, last_change = seen, now
+            elif raw['status'] not in image_race.FILLING and now - last_change > quiet:
+                return raw if old_gone and raw['status'] == 'active' else None
+            if now - started > timeout:
+                raise GlanceError('image %s, which another writer is making to replace %s, is not finished after '
+                                  '%s s' % (other['id'], old_id, timeout))
+            time.sleep(image_race.POLL_INTERVAL)
+
+    def adopt(self, raw, old_id, tracker):
+        """Go on with ``raw``, the replacement of ``old_id`` another writer made at the same moment, as the image."""
+        if replaced_id(raw):
+            raw, _image = self.finish(raw, self.driver.normalize(raw), tracker)
+        tracker.record('adopt %s, which replaced %s at the same moment' % (raw['id'], old_id))
+        return self.task.adopt(raw, tracker, how='replaced')
+
+    def complete(self, raw, image, tracker):
+        """Finish a replacement whose old image is gone, unless its maker finishes it meanwhile."""
+        if not self.check_mode:
+            followed = self.follow(raw)
+            if followed is None:
+                raise GlanceError('image %s was deleted by another writer while it replaced %s'
+                                  % (raw['id'], replaced_id(raw)))
+            raw, image = followed, self.driver.normalize(followed)
+            if not replaced_id(raw):
+                return raw, image
+        return self.finish(raw, image, tracker)
 
     def copy_members(self, new_raw, members):
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ansible_collections.cloudimage.glance.plugins.module_utils._errors import GlanceError
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import (
-    looks_like_uuid, replaced_id, settle_replacements,
+    looks_like_uuid, race_winner, replacements_of, settle_replacements,
 )
 
 
@@ -48,19 +48,24 @@ class Scope:
 
 
 class Found:
-    """The image document a look-up found (or None), and a replacement in progress for it (or None)."""
+    """The image document a look-up found (or None), and the replacements in progress for it, oldest first
+    (``replacement``: the oldest, or None)."""
 
-    def __init__(self, image=None, replacement=None):
+    def __init__(self, image=None, replacements=()):
         self.image = image
-        self.replacement = replacement
+        self.replacements = list(replacements)
+        self.replacement = self.replacements[0] if self.replacements else None
 
 
-def find_image(driver, scope, name=None, image_id=None):
+def find_image(driver, scope, name=None, image_id=None, settle=None):
     """The image with ``image_id``, else the one named ``name`` in ``scope``; ``Found(None)`` when there is none.
 
     A name that looks like a UUID is tried as an ID first. Two images with the
     same name is an error that lists their IDs, except for an image and the
-    replacement being made for it (see ``settle_replacements``).
+    replacement being made for it (see ``settle_replacements``). With
+    ``settle`` (a pause, see ``image_race``), a name that may be in the middle
+    of a race of creators (several images, or one without data yet) is listed
+    again after the pause, and the race's winner is the image.
     """
     if image_id:
         return Found(driver.get(image_id))
@@ -69,18 +74,29 @@ def find_image(driver, scope, name=None, image_id=None):
         if found is not None:
             return Found(found)
     while scope is not None:
-        matches = driver.find_by_name(name, owner=scope.owner, include_shared_pending=scope.include_shared_pending)
-        if scope.member is not None:
-            matches = [image for image in matches if shared_with(driver, image, scope.member)]
-        images, in_progress = settle_replacements(matches)
+        matches = named_in(driver, scope, name)
+        images, _in_progress = settle_replacements(matches)
+        if settle is not None and (len(images) > 1 or any(image['status'] == 'queued' for image in images)):
+            settle()
+            matches = named_in(driver, scope, name)
+            images, _in_progress = settle_replacements(matches)
+            winner = race_winner(images)
+            images = [winner] if winner is not None else images
         if len(images) > 1:
             raise GlanceError('%d images are named %r (IDs: %s); give the image ID instead'
                               % (len(images), name, ', '.join(sorted(m['id'] for m in images))))
         if images:
-            replacement = next((image for image in in_progress if replaced_id(image) == images[0]['id']), None)
-            return Found(images[0], replacement)
+            return Found(images[0], replacements_of(matches, images[0]['id']))
         scope = scope.fallback
     return Found()
+
+
+def named_in(driver, scope, name):
+    """The image documents named ``name`` in ``scope`` (one level of it, not its fallback)."""
+    matches = driver.find_by_name(name, owner=scope.owner, include_shared_pending=scope.include_shared_pending)
+    if scope.member is not None:
+        matches = [image for image in matches if shared_with(driver, image, scope.member)]
+    return matches
 
 
 def shared_with(driver, raw, project_id):
