@@ -172,16 +172,20 @@ def test_update_undone_by_a_concurrent_save_is_sent_again(tmp_path):
     assert all(op['path'] != '/tags' for kind, ops in server.calls if kind == 'patch' for op in ops)
 
 
+def saved_after_our_patch(server, key, value):
+    """Another writer's request that saves ``key: value`` right after each of our patches."""
+    def their_patch(request):
+        answer = server.handle(request)
+        server.images[IMAGE_ID][key] = value
+        return answer
+    server.before('patch', their_patch)
+
+
 def test_another_value_saved_meanwhile_fails_the_task_and_stays(tmp_path):
     # colour: red here, blue in a parallel task whose patch saved after ours.
     image = dict(queued(status='active', checksum=hashlib.md5(DATA).hexdigest()), colour='green')
     server = ImageServiceV2([image])
-
-    def their_patch(request):
-        answer = server.handle(request)
-        server.images[IMAGE_ID]['colour'] = 'blue'
-        return answer
-    server.before('patch', their_patch)
+    saved_after_our_patch(server, 'colour', 'blue')
     with pytest.raises(GlanceError) as info:
         run(server, params(tmp_path, filename=None, properties={'colour': 'red'}))
     assert "while this task wrote it: colour is 'blue' (this task set 'red')" in str(info.value)
@@ -191,12 +195,7 @@ def test_another_value_saved_meanwhile_fails_the_task_and_stays(tmp_path):
 def test_purged_properties_are_checked_exactly(tmp_path):
     image = dict(queued(status='active', checksum=hashlib.md5(DATA).hexdigest()), old='o')
     server = ImageServiceV2([image])
-
-    def their_patch(request):
-        answer = server.handle(request)
-        server.images[IMAGE_ID]['theirs'] = 't'
-        return answer
-    server.before('patch', their_patch)
+    saved_after_our_patch(server, 'theirs', 't')
     with pytest.raises(GlanceError) as info:
         run(server, params(tmp_path, filename=None, properties={'ours': 'o'}, purge_properties=True))
     assert "theirs is 't' (this task wants it absent)" in str(info.value)
