@@ -117,7 +117,7 @@ options:
         the old image. Without it, different data is an error.
       - On v2, members of the new image must accept it again.
       - The new image has a new ID (Glance never reuses one), so an image given by O(id) is
-        refused before any change when its data differs: give O(name) to replace the data.
+        refused before any change when its data differs; give O(name) to replace the data.
       - Tasks replacing the data of one image at the same moment agree on the oldest
         replacement; the others delete their own and wait for it to finish (within O(timeout)).
     type: bool

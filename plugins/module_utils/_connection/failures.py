@@ -72,7 +72,6 @@ def connection_failure(exc, url, timeout=None):
     return 'cannot reach %s (%s)' % (url, type(exc).__name__)
 
 
-
 def waited(url, timeout):
     """How long a request to ``url`` waited: ``timeout`` is one number, (connect, read) defaults or None."""
     if isinstance(timeout, tuple):
