@@ -22,6 +22,9 @@ RESERVED_PREFIX = 'os_glance'
 # is complete (image with replace_data); a re-run that finds it resumes the swap.
 REPLACES_PROPERTY = 'cloudimage_replaces'
 
+# Statuses in which the server is taking data into an image, on its way to active.
+FILLING_STATUSES = ('saving', 'importing', 'uploading')
+
 # Attributes every normalized image carries, in a stable order.
 NORMALIZED_KEYS = (
     'id', 'name', 'status', 'visibility', 'protected', 'hidden', 'disk_format', 'container_format',

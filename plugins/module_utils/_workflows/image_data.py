@@ -12,7 +12,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._errors import G
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.checksums import (
     hash_available, new_hash, parse_checksum, preferred_algorithm, server_digests,
 )
-from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import describe
+from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import FILLING_STATUSES, describe
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.local_file import (
     HashingReader, check_readable, is_qcow2,
 )
@@ -24,8 +24,6 @@ UPLOAD_ATTEMPTS = 3
 # After Glance's generic 500 only once more: a database lock passes, a store fault
 # does not, and each attempt sends the whole file.
 UPLOAD_ATTEMPTS_AFTER_SERVER_ERROR = 2
-# Statuses an image passes through on its way to active once its data is in.
-ON_THE_WAY = ('saving', 'importing', 'uploading')
 
 
 class DataPlan:
@@ -182,7 +180,7 @@ class ImageData:
             status = raw.get('status')
             if status == 'active':
                 return raw
-            if status not in ON_THE_WAY or time.monotonic() > deadline:
+            if status not in FILLING_STATUSES or time.monotonic() > deadline:
                 raise GlanceError('%s is %s %s, not active' % (describe(raw), status, when))
             time.sleep(POLL_INTERVAL)
 

@@ -36,7 +36,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._records.checksu
     preferred_algorithm, server_digests,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import (
-    describe, oldest, replaced_id, replacements_of, settle_replacements,
+    FILLING_STATUSES, describe, oldest, replaced_id, replacements_of, settle_replacements,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows.local_file import HashingReader
 
@@ -45,8 +45,6 @@ TIMESTAMP_GRANULARITY = 1.0
 SHORTEST_CREATE = 0.3
 LONGEST_CREATE = 5.0
 POLL_INTERVAL = 0.5
-# Statuses in which the server is taking data into an image.
-FILLING = ('saving', 'importing', 'uploading')
 # How Glance refuses data for an image another writer began filling: 409 when it
 # was no longer queued, 410 when it left queued while the request was read.
 COLLISION = (409, 410)
@@ -118,7 +116,7 @@ class Race:
             return raw
         started = time.monotonic()
         grace = settle_pause(self.create_seconds)
-        while raw['status'] in FILLING or (raw['status'] == 'queued' and time.monotonic() - started < grace):
+        while raw['status'] in FILLING_STATUSES or (raw['status'] == 'queued' and time.monotonic() - started < grace):
             if time.monotonic() - started > self.task.params['timeout']:
                 raise GlanceError('%s is still %s after %s s: another writer is filling it with data'
                                   % (describe(raw), raw['status'], self.task.params['timeout']))

@@ -24,7 +24,7 @@ from ansible_collections.cloudimage.glance.plugins.module_utils._records.checksu
     preferred_algorithm, server_digests,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._records.image import (
-    MANAGED_FIELDS, REPLACES_PROPERTY, RecordChanges, managed_state, replaced_id,
+    FILLING_STATUSES, MANAGED_FIELDS, REPLACES_PROPERTY, RecordChanges, managed_state, replaced_id,
 )
 from ansible_collections.cloudimage.glance.plugins.module_utils._workflows import image_race
 
@@ -140,7 +140,7 @@ class Replacement:
             now = time.monotonic()
             if seen != last:
                 last, last_change = seen, now
-            elif raw['status'] not in image_race.FILLING and now - last_change > quiet:
+            elif raw['status'] not in FILLING_STATUSES and now - last_change > quiet:
                 return raw if old_gone and raw['status'] == 'active' else None
             if now - started > timeout:
                 raise GlanceError('image %s, which another writer is making to replace %s, is not finished after '
