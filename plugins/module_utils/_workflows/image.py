@@ -160,7 +160,7 @@ class ImageTask:
         """Nothing of the owner's to delete by this name: say so when other projects' images have it."""
         if self.params.get('id') or not self.params.get('name'):
             return
-        owner = self.owner_id or self.context.session.project_id
+        owner = self.scope.owner
         others = others_named(self.driver, self.params['name'], owner)
         if others:
             self.context.warn('project %s has no image named %r, so nothing was deleted; %s was left alone: give '
